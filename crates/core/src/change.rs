@@ -1,0 +1,141 @@
+//! Change events: what every mutation produces, in the same store transaction as the new state.
+//! The store numbers them (gapless per tenant) and stamps them; delivery is the relays' job.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EventType {
+    #[serde(rename = "customer.created")]
+    CustomerCreated,
+    #[serde(rename = "customer.updated")]
+    CustomerUpdated,
+    #[serde(rename = "customer.deleted")]
+    CustomerDeleted,
+    #[serde(rename = "app_profile.registered")]
+    AppProfileRegistered,
+    #[serde(rename = "app_profile.updated")]
+    AppProfileUpdated,
+    #[serde(rename = "app_profile.linked")]
+    AppProfileLinked,
+    #[serde(rename = "app_profile.unlinked")]
+    AppProfileUnlinked,
+    #[serde(rename = "app_profile.unregistered")]
+    AppProfileUnregistered,
+    #[serde(rename = "app_profile.deleted")]
+    AppProfileDeleted,
+}
+
+impl EventType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::CustomerCreated => "customer.created",
+            EventType::CustomerUpdated => "customer.updated",
+            EventType::CustomerDeleted => "customer.deleted",
+            EventType::AppProfileRegistered => "app_profile.registered",
+            EventType::AppProfileUpdated => "app_profile.updated",
+            EventType::AppProfileLinked => "app_profile.linked",
+            EventType::AppProfileUnlinked => "app_profile.unlinked",
+            EventType::AppProfileUnregistered => "app_profile.unregistered",
+            EventType::AppProfileDeleted => "app_profile.deleted",
+        }
+    }
+}
+
+/// Whose profile changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Subject {
+    Customer {
+        customer_id: String,
+    },
+    AppProfile {
+        app_id: String,
+        user_id: String,
+        device_id: String,
+    },
+}
+
+/// One attribute's move from `old` to `new`; `None` is "absent".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttributeChange {
+    pub attribute: String,
+    pub old: Option<String>,
+    pub new: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeEvent {
+    #[serde(rename = "type")]
+    pub event_type: EventType,
+    pub subject: Subject,
+    /// The device event that caused the change (LOCATIONCHANGE...), when a device caused it.
+    pub device_event: Option<String>,
+    pub changes: Vec<AttributeChange>,
+    /// The profile's version after the change (the deleted version for deletes).
+    pub profile_version: u64,
+}
+
+/// Every attribute whose value differs between two attribute maps, in name order.
+pub fn diff(
+    old: &BTreeMap<String, String>,
+    new: &BTreeMap<String, String>,
+) -> Vec<AttributeChange> {
+    let mut changes = Vec::new();
+    for (name, old_value) in old {
+        match new.get(name) {
+            Some(new_value) if new_value == old_value => {}
+            new_value => changes.push(AttributeChange {
+                attribute: name.clone(),
+                old: Some(old_value.clone()),
+                new: new_value.cloned(),
+            }),
+        }
+    }
+    for (name, new_value) in new {
+        if !old.contains_key(name) {
+            changes.push(AttributeChange {
+                attribute: name.clone(),
+                old: None,
+                new: Some(new_value.clone()),
+            });
+        }
+    }
+    changes.sort_by(|a, b| a.attribute.cmp(&b.attribute));
+    changes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn diff_reports_added_changed_and_removed() {
+        let changes = diff(
+            &map(&[("a", "1"), ("b", "2"), ("c", "3")]),
+            &map(&[("a", "1"), ("b", "9"), ("d", "4")]),
+        );
+        let names: Vec<_> = changes.iter().map(|c| c.attribute.as_str()).collect();
+        assert_eq!(names, ["b", "c", "d"]);
+        assert_eq!(changes[0].old.as_deref(), Some("2"));
+        assert_eq!(changes[0].new.as_deref(), Some("9"));
+        assert_eq!(changes[1].new, None);
+        assert_eq!(changes[2].old, None);
+    }
+
+    #[test]
+    fn event_type_names_match_serde() {
+        let json = serde_json::to_string(&EventType::AppProfileLinked).unwrap();
+        assert_eq!(
+            json,
+            format!("\"{}\"", EventType::AppProfileLinked.as_str())
+        );
+    }
+}
