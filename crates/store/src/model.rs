@@ -1,0 +1,114 @@
+//! Values the Store trait takes and returns that are not domain profiles: tenants, apps,
+//! secrets, the access snapshot servers authenticate from, and stored events.
+
+use chrono::{DateTime, Utc};
+use profilestore_core::DomainError;
+use profilestore_core::app_profile::{AppProfileKey, AppProfilePatch};
+use profilestore_core::batch::RecordRef;
+use profilestore_core::ids::{CustomerId, DeviceId, UserId};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tenant {
+    pub tenant_id: String,
+    pub name: String,
+    /// The numeric ProfileID the compatible API prints in OutwardLinks.
+    pub store_number: i64,
+    /// Requests per second; 0 means the server-wide default.
+    pub rate_limit: u32,
+    /// CIDR blocks; empty means every address is allowed.
+    pub allowed_ips: Vec<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A secret as the store keeps it: a SHA-256 digest (hex) to look it up by, and a copy sealed
+/// with the server secret so that an operator can view it again. Never the plain secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedSecret {
+    pub digest: String,
+    pub sealed: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileKeyRecord {
+    pub tenant_id: String,
+    pub key_id: i64,
+    pub secret: SealedSecret,
+    pub created_at: DateTime<Utc>,
+    /// When a rotation retired it; the key works until then.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct App {
+    pub tenant_id: String,
+    pub app_id: String,
+    pub name: String,
+    pub client_key: SealedSecret,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Everything a server needs to authenticate and admit requests, loaded in one go and kept in
+/// memory; reloaded when `settings_version` moves.
+#[derive(Debug, Clone, Default)]
+pub struct AccessSnapshot {
+    pub version: i64,
+    pub tenants: Vec<Tenant>,
+    /// Keys that have not expired at load time (the server checks expiry again per request).
+    pub profile_keys: Vec<ProfileKeyRecord>,
+    pub apps: Vec<App>,
+}
+
+/// Which app profiles of one app an operation addresses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AppProfileSelector {
+    /// One install: the full key.
+    Device {
+        user_id: UserId,
+        device_id: DeviceId,
+    },
+    /// Every device of one user.
+    User(UserId),
+    /// Every install linked to one customer.
+    Customer(CustomerId),
+    /// One device id, among the installs linked to one customer.
+    DeviceOfCustomer {
+        device_id: DeviceId,
+        customer_id: CustomerId,
+    },
+}
+
+/// Create or update, for the batch writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteMode {
+    Create,
+    Update,
+}
+
+/// One app-profile record of a batch write, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AppProfileCommand {
+    Create {
+        key: AppProfileKey,
+        link: Option<CustomerId>,
+        patch: AppProfilePatch,
+    },
+    Update {
+        selector: AppProfileSelector,
+        link: Option<CustomerId>,
+        patch: AppProfilePatch,
+    },
+}
+
+/// One record of a batch, as the protocol adapter parsed it: a command, or why it is invalid.
+pub type BatchRecord<T> = (RecordRef, Result<T, DomainError>);
+
+/// An event as the outbox holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEvent {
+    pub seq: i64,
+    pub event_id: String,
+    pub event_type: String,
+    pub occurred_at: DateTime<Utc>,
+    /// The full event document (id, seq, type, occurred_at, tenant_id, subject, changes...).
+    pub payload: serde_json::Value,
+}

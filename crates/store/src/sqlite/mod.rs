@@ -1,0 +1,347 @@
+//! The embedded SQLite backend, as DESIGN.md sets it: WAL, `synchronous=FULL` (nothing is
+//! acknowledged before it is on disk), one writer connection whose transactions all begin
+//! `IMMEDIATE`, and a pool of read-only connections that never wait for the writer.
+
+mod admin;
+mod rows;
+mod tx;
+
+use crate::error::{StoreError, StoreResult};
+use crate::metrics::timed;
+use crate::model::{
+    AccessSnapshot, App, AppProfileCommand, AppProfileSelector, BatchRecord, ProfileKeyRecord,
+    SealedSecret, StoredEvent, Tenant, WriteMode,
+};
+use crate::ops;
+use crate::store::Store;
+use admin::TenantSetting;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use profilestore_core::app_profile::AppProfile;
+use profilestore_core::batch::BatchOutcome;
+use profilestore_core::customer::{CustomerPatch, CustomerProfile};
+use profilestore_core::ids::{AppId, CustomerId};
+use rows::{fetch_app_profiles, fetch_customer, fetch_linked_app_profiles, from_millis, millis};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::time::Duration;
+use tx::SqliteTx;
+
+/// How long a connection waits for another process's write lock (an admin command) before
+/// giving up with SQLITE_BUSY.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Read connections: reads run in parallel with each other and with the writer.
+const READERS: u32 = 8;
+
+pub struct SqliteStore {
+    writer: SqlitePool,
+    reader: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database at a `sqlite://` URL and applies migrations.
+    pub async fn open(database_url: &str) -> StoreResult<Self> {
+        let options = SqliteConnectOptions::from_str(database_url)
+            .map_err(|e| StoreError::Config(format!("bad SQLite URL: {e}")))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(BUSY_TIMEOUT)
+            .foreign_keys(false);
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(READERS)
+            .connect_with(options.read_only(true))
+            .await?;
+        Ok(SqliteStore { writer, reader })
+    }
+
+    async fn begin_write(&self) -> StoreResult<SqliteTx> {
+        Ok(SqliteTx(self.writer.begin_with("BEGIN IMMEDIATE").await?))
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.reader).await?;
+        Ok(())
+    }
+
+    async fn close(&self) {
+        self.reader.close().await;
+        self.writer.close().await;
+    }
+
+    async fn create_tenant(&self, name: &str, profile_key: SealedSecret) -> StoreResult<Tenant> {
+        timed(
+            "create_tenant",
+            admin::create_tenant(&self.writer, name, profile_key),
+        )
+        .await
+    }
+
+    async fn list_tenants(&self) -> StoreResult<Vec<Tenant>> {
+        timed("list_tenants", admin::list_tenants(&self.reader)).await
+    }
+
+    async fn find_tenant(&self, id_or_name: &str) -> StoreResult<Option<Tenant>> {
+        timed("find_tenant", admin::find_tenant(&self.reader, id_or_name)).await
+    }
+
+    async fn current_profile_key(&self, tenant_id: &str) -> StoreResult<Option<ProfileKeyRecord>> {
+        timed(
+            "current_profile_key",
+            admin::current_profile_key(&self.reader, tenant_id),
+        )
+        .await
+    }
+
+    async fn rotate_profile_key(
+        &self,
+        tenant_id: &str,
+        new_key: SealedSecret,
+        retire_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        timed(
+            "rotate_profile_key",
+            admin::rotate_profile_key(&self.writer, tenant_id, new_key, retire_at),
+        )
+        .await
+    }
+
+    async fn set_allowed_ips(&self, tenant_id: &str, cidrs: &[String]) -> StoreResult<()> {
+        let value = serde_json::to_string(cidrs)?;
+        timed(
+            "set_allowed_ips",
+            admin::update_tenant_setting(&self.writer, tenant_id, TenantSetting::AllowedIps, value),
+        )
+        .await
+    }
+
+    async fn set_rate_limit(&self, tenant_id: &str, requests_per_second: u32) -> StoreResult<()> {
+        timed(
+            "set_rate_limit",
+            admin::update_tenant_setting(
+                &self.writer,
+                tenant_id,
+                TenantSetting::RateLimit,
+                requests_per_second.to_string(),
+            ),
+        )
+        .await
+    }
+
+    async fn create_app(
+        &self,
+        tenant_id: &str,
+        app_id: &AppId,
+        name: &str,
+        client_key: SealedSecret,
+    ) -> StoreResult<App> {
+        timed(
+            "create_app",
+            admin::create_app(&self.writer, tenant_id, app_id, name, client_key),
+        )
+        .await
+    }
+
+    async fn list_apps(&self, tenant_id: &str) -> StoreResult<Vec<App>> {
+        timed("list_apps", admin::list_apps(&self.reader, tenant_id)).await
+    }
+
+    async fn settings_version(&self) -> StoreResult<i64> {
+        admin::settings_version(&self.reader).await
+    }
+
+    async fn access_snapshot(&self) -> StoreResult<AccessSnapshot> {
+        timed("access_snapshot", admin::access_snapshot(&self.reader)).await
+    }
+
+    async fn write_customers(
+        &self,
+        tenant_id: &str,
+        transid: &str,
+        mode: WriteMode,
+        records: Vec<BatchRecord<CustomerPatch>>,
+    ) -> StoreResult<BatchOutcome> {
+        timed("write_customers", async {
+            let mut tx = self.begin_write().await?;
+            let outcome = ops::write_customers(&mut tx, tenant_id, transid, mode, records).await?;
+            tx.0.commit().await?;
+            Ok(outcome)
+        })
+        .await
+    }
+
+    async fn get_customers(
+        &self,
+        tenant_id: &str,
+        ids: &[CustomerId],
+    ) -> StoreResult<Vec<CustomerProfile>> {
+        timed("get_customers", async {
+            let mut conn = self.reader.acquire().await?;
+            let mut found = Vec::with_capacity(ids.len());
+            for id in ids {
+                if let Some(profile) = fetch_customer(&mut *conn, tenant_id, id).await? {
+                    found.push(profile);
+                }
+            }
+            Ok(found)
+        })
+        .await
+    }
+
+    async fn delete_customers(
+        &self,
+        tenant_id: &str,
+        transid: &str,
+        records: Vec<BatchRecord<CustomerId>>,
+    ) -> StoreResult<BatchOutcome> {
+        timed("delete_customers", async {
+            let mut tx = self.begin_write().await?;
+            let outcome = ops::delete_customers(&mut tx, tenant_id, transid, records).await?;
+            tx.0.commit().await?;
+            Ok(outcome)
+        })
+        .await
+    }
+
+    async fn custom_attribute_ids(&self, tenant_id: &str) -> StoreResult<HashMap<String, i64>> {
+        let rows = sqlx::query("SELECT name, id FROM custom_attributes WHERE tenant_id = ?")
+            .bind(tenant_id)
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get("name")?, row.try_get("id")?)))
+            .collect()
+    }
+
+    async fn write_app_profiles(
+        &self,
+        tenant_id: &str,
+        transid: &str,
+        app_id: &AppId,
+        records: Vec<BatchRecord<AppProfileCommand>>,
+    ) -> StoreResult<BatchOutcome> {
+        timed("write_app_profiles", async {
+            let mut tx = self.begin_write().await?;
+            let outcome =
+                ops::write_app_profiles(&mut tx, tenant_id, transid, app_id, records).await?;
+            tx.0.commit().await?;
+            Ok(outcome)
+        })
+        .await
+    }
+
+    async fn find_app_profiles(
+        &self,
+        tenant_id: &str,
+        app_id: &AppId,
+        selector: &AppProfileSelector,
+    ) -> StoreResult<Vec<AppProfile>> {
+        timed(
+            "find_app_profiles",
+            fetch_app_profiles(&self.reader, tenant_id, app_id, selector),
+        )
+        .await
+    }
+
+    async fn linked_app_profiles(
+        &self,
+        tenant_id: &str,
+        customer_ids: &[CustomerId],
+    ) -> StoreResult<Vec<AppProfile>> {
+        timed("linked_app_profiles", async {
+            let mut conn = self.reader.acquire().await?;
+            let mut found = Vec::new();
+            for id in customer_ids {
+                found.extend(fetch_linked_app_profiles(&mut *conn, tenant_id, id).await?);
+            }
+            Ok(found)
+        })
+        .await
+    }
+
+    async fn delete_app_profiles(
+        &self,
+        tenant_id: &str,
+        transid: &str,
+        app_id: &AppId,
+        records: Vec<BatchRecord<AppProfileSelector>>,
+    ) -> StoreResult<BatchOutcome> {
+        timed("delete_app_profiles", async {
+            let mut tx = self.begin_write().await?;
+            let outcome =
+                ops::delete_app_profiles(&mut tx, tenant_id, transid, app_id, records).await?;
+            tx.0.commit().await?;
+            Ok(outcome)
+        })
+        .await
+    }
+
+    async fn write_outcome(
+        &self,
+        tenant_id: &str,
+        transid: &str,
+    ) -> StoreResult<Option<BatchOutcome>> {
+        let outcome: Option<String> = sqlx::query_scalar(
+            "SELECT outcome FROM write_outcomes WHERE tenant_id = ? AND transid = ? AND expires_at > ?",
+        )
+        .bind(tenant_id)
+        .bind(transid)
+        .bind(millis(Utc::now()))
+        .fetch_optional(&self.reader)
+        .await?;
+        Ok(outcome
+            .map(|text| serde_json::from_str(&text))
+            .transpose()?)
+    }
+
+    async fn prune_write_outcomes(&self, now: DateTime<Utc>) -> StoreResult<u64> {
+        let mut tx = self.begin_write().await?;
+        let pruned = sqlx::query("DELETE FROM write_outcomes WHERE expires_at <= ?")
+            .bind(millis(now))
+            .execute(&mut *tx.0)
+            .await?
+            .rows_affected();
+        tx.0.commit().await?;
+        Ok(pruned)
+    }
+
+    async fn events_after(
+        &self,
+        tenant_id: &str,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<StoredEvent>> {
+        let rows = sqlx::query(
+            "SELECT seq, event_id, event_type, occurred_at, payload FROM outbox \
+             WHERE tenant_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+        )
+        .bind(tenant_id)
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let payload: String = row.try_get("payload")?;
+                Ok(StoredEvent {
+                    seq: row.try_get("seq")?,
+                    event_id: row.try_get("event_id")?,
+                    event_type: row.try_get("event_type")?,
+                    occurred_at: from_millis(row.try_get("occurred_at")?)?,
+                    payload: serde_json::from_str(&payload)?,
+                })
+            })
+            .collect()
+    }
+}

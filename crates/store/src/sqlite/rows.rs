@@ -1,0 +1,143 @@
+//! Decoding SQLite rows into domain values, and the profile queries shared by the read pool
+//! and the write transaction.
+
+use crate::error::{StoreError, StoreResult};
+use crate::model::AppProfileSelector;
+use chrono::{DateTime, Utc};
+use profilestore_core::app_profile::{AppProfile, AppProfileKey};
+use profilestore_core::customer::CustomerProfile;
+use profilestore_core::ids::{AppId, CustomerId, DeviceId, UserId};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Executor, Row, Sqlite};
+use std::collections::BTreeMap;
+
+pub(crate) fn millis(at: DateTime<Utc>) -> i64 {
+    at.timestamp_millis()
+}
+
+pub(crate) fn from_millis(ms: i64) -> StoreResult<DateTime<Utc>> {
+    DateTime::from_timestamp_millis(ms)
+        .ok_or_else(|| StoreError::Corrupt(format!("timestamp {ms}")))
+}
+
+fn corrupt(what: &str, error: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("{what}: {error}"))
+}
+
+pub(crate) fn customer_from_row(row: &SqliteRow) -> StoreResult<CustomerProfile> {
+    let attributes: String = row.try_get("attributes")?;
+    Ok(CustomerProfile {
+        customer_id: CustomerId::parse(row.try_get::<String, _>("customer_id")?)
+            .map_err(|e| corrupt("customer_id", e))?,
+        attributes: serde_json::from_str::<BTreeMap<String, String>>(&attributes)?,
+        version: row.try_get::<i64, _>("version")? as u64,
+        created_at: from_millis(row.try_get("created_at")?)?,
+        updated_at: from_millis(row.try_get("updated_at")?)?,
+    })
+}
+
+pub(crate) fn app_profile_from_row(row: &SqliteRow) -> StoreResult<AppProfile> {
+    let attributes: String = row.try_get("attributes")?;
+    let customer_id: Option<String> = row.try_get("customer_id")?;
+    Ok(AppProfile {
+        key: AppProfileKey {
+            app_id: AppId::parse(row.try_get::<String, _>("app_id")?)
+                .map_err(|e| corrupt("app_id", e))?,
+            user_id: UserId::parse(row.try_get::<String, _>("user_id")?)
+                .map_err(|e| corrupt("user_id", e))?,
+            device_id: DeviceId::parse(row.try_get::<String, _>("device_id")?)
+                .map_err(|e| corrupt("device_id", e))?,
+        },
+        customer_id: customer_id
+            .map(CustomerId::parse)
+            .transpose()
+            .map_err(|e| corrupt("customer_id", e))?,
+        attributes: serde_json::from_str::<BTreeMap<String, String>>(&attributes)?,
+        version: row.try_get::<i64, _>("version")? as u64,
+        created_at: from_millis(row.try_get("created_at")?)?,
+        updated_at: from_millis(row.try_get("updated_at")?)?,
+    })
+}
+
+pub(crate) async fn fetch_customer<'e>(
+    executor: impl Executor<'e, Database = Sqlite>,
+    tenant: &str,
+    id: &CustomerId,
+) -> StoreResult<Option<CustomerProfile>> {
+    let row = sqlx::query(
+        "SELECT customer_id, attributes, version, created_at, updated_at FROM customers \
+         WHERE tenant_id = ? AND customer_id = ?",
+    )
+    .bind(tenant)
+    .bind(id.as_str())
+    .fetch_optional(executor)
+    .await?;
+    row.as_ref().map(customer_from_row).transpose()
+}
+
+/// The app-profile columns every query selects, in the order `app_profile_from_row` reads.
+macro_rules! select_app_profiles {
+    ($where:literal) => {
+        concat!(
+            "SELECT app_id, user_id, device_id, customer_id, attributes, version, created_at, updated_at ",
+            "FROM app_profiles WHERE tenant_id = ? ",
+            $where
+        )
+    };
+}
+
+pub(crate) async fn fetch_app_profiles<'e>(
+    executor: impl Executor<'e, Database = Sqlite>,
+    tenant: &str,
+    app_id: &AppId,
+    selector: &AppProfileSelector,
+) -> StoreResult<Vec<AppProfile>> {
+    let query = match selector {
+        AppProfileSelector::Device { user_id, device_id } => sqlx::query(select_app_profiles!(
+            "AND app_id = ? AND user_id = ? AND device_id = ?"
+        ))
+        .bind(tenant)
+        .bind(app_id.as_str())
+        .bind(user_id.as_str())
+        .bind(device_id.as_str()),
+        AppProfileSelector::User(user_id) => sqlx::query(select_app_profiles!(
+            "AND app_id = ? AND user_id = ? ORDER BY device_id"
+        ))
+        .bind(tenant)
+        .bind(app_id.as_str())
+        .bind(user_id.as_str()),
+        AppProfileSelector::Customer(customer_id) => sqlx::query(select_app_profiles!(
+            "AND app_id = ? AND customer_id = ? ORDER BY user_id, device_id"
+        ))
+        .bind(tenant)
+        .bind(app_id.as_str())
+        .bind(customer_id.as_str()),
+        AppProfileSelector::DeviceOfCustomer {
+            device_id,
+            customer_id,
+        } => sqlx::query(select_app_profiles!(
+            "AND app_id = ? AND customer_id = ? AND device_id = ? ORDER BY user_id"
+        ))
+        .bind(tenant)
+        .bind(app_id.as_str())
+        .bind(customer_id.as_str())
+        .bind(device_id.as_str()),
+    };
+    let rows = query.fetch_all(executor).await?;
+    rows.iter().map(app_profile_from_row).collect()
+}
+
+pub(crate) async fn fetch_linked_app_profiles<'e>(
+    executor: impl Executor<'e, Database = Sqlite>,
+    tenant: &str,
+    customer_id: &CustomerId,
+) -> StoreResult<Vec<AppProfile>> {
+    let rows = sqlx::query(select_app_profiles!(
+        "AND customer_id = ? ORDER BY app_id, user_id, device_id"
+    ))
+    .bind(tenant)
+    .bind(customer_id.as_str())
+    .fetch_all(executor)
+    .await?;
+    rows.iter().map(app_profile_from_row).collect()
+}

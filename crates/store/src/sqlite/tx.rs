@@ -1,0 +1,182 @@
+//! The row-level operations of one SQLite write transaction (`BEGIN IMMEDIATE` on the writer).
+
+use super::rows::{fetch_app_profiles, fetch_customer, fetch_linked_app_profiles, millis};
+use crate::error::StoreResult;
+use crate::model::AppProfileSelector;
+use crate::ops::WriteTx;
+use crate::outbox::{event_document, new_event_id};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use profilestore_core::app_profile::{AppProfile, AppProfileKey};
+use profilestore_core::batch::BatchOutcome;
+use profilestore_core::change::ChangeEvent;
+use profilestore_core::customer::{CustomerProfile, FIRST_CUSTOM_ATTRIBUTE_ID};
+use profilestore_core::ids::{AppId, CustomerId};
+use sqlx::{Sqlite, Transaction};
+
+pub(crate) struct SqliteTx(pub(crate) Transaction<'static, Sqlite>);
+
+#[async_trait]
+impl WriteTx for SqliteTx {
+    async fn customer(
+        &mut self,
+        tenant: &str,
+        id: &CustomerId,
+    ) -> StoreResult<Option<CustomerProfile>> {
+        fetch_customer(&mut *self.0, tenant, id).await
+    }
+
+    async fn put_customer(&mut self, tenant: &str, profile: &CustomerProfile) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO customers (tenant_id, customer_id, email, msisdn, attributes, version, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (tenant_id, customer_id) DO UPDATE SET email = excluded.email, msisdn = excluded.msisdn, \
+             attributes = excluded.attributes, version = excluded.version, updated_at = excluded.updated_at",
+        )
+        .bind(tenant)
+        .bind(profile.customer_id.as_str())
+        .bind(profile.email())
+        .bind(profile.msisdn())
+        .bind(serde_json::to_string(&profile.attributes)?)
+        .bind(profile.version as i64)
+        .bind(millis(profile.created_at))
+        .bind(millis(profile.updated_at))
+        .execute(&mut *self.0)
+        .await?;
+        Ok(())
+    }
+
+    async fn remove_customer(&mut self, tenant: &str, id: &CustomerId) -> StoreResult<()> {
+        sqlx::query("DELETE FROM customers WHERE tenant_id = ? AND customer_id = ?")
+            .bind(tenant)
+            .bind(id.as_str())
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+
+    async fn assign_custom_attribute_ids(
+        &mut self,
+        tenant: &str,
+        names: &[String],
+    ) -> StoreResult<()> {
+        for name in names {
+            sqlx::query(
+                "INSERT INTO custom_attributes (tenant_id, name, id) \
+                 SELECT ?1, ?2, COALESCE(MAX(id) + 1, ?3) FROM custom_attributes WHERE tenant_id = ?1 \
+                 ON CONFLICT (tenant_id, name) DO NOTHING",
+            )
+            .bind(tenant)
+            .bind(name)
+            .bind(FIRST_CUSTOM_ATTRIBUTE_ID)
+            .execute(&mut *self.0)
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn app_profiles(
+        &mut self,
+        tenant: &str,
+        app_id: &AppId,
+        selector: &AppProfileSelector,
+    ) -> StoreResult<Vec<AppProfile>> {
+        fetch_app_profiles(&mut *self.0, tenant, app_id, selector).await
+    }
+
+    async fn linked_app_profiles(
+        &mut self,
+        tenant: &str,
+        customer: &CustomerId,
+    ) -> StoreResult<Vec<AppProfile>> {
+        fetch_linked_app_profiles(&mut *self.0, tenant, customer).await
+    }
+
+    async fn put_app_profile(&mut self, tenant: &str, profile: &AppProfile) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO app_profiles (tenant_id, app_id, user_id, device_id, customer_id, push_id, attributes, \
+             version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (tenant_id, app_id, user_id, device_id) DO UPDATE SET customer_id = excluded.customer_id, \
+             push_id = excluded.push_id, attributes = excluded.attributes, version = excluded.version, \
+             updated_at = excluded.updated_at",
+        )
+        .bind(tenant)
+        .bind(profile.key.app_id.as_str())
+        .bind(profile.key.user_id.as_str())
+        .bind(profile.key.device_id.as_str())
+        .bind(profile.customer_id.as_ref().map(CustomerId::as_str))
+        .bind(profile.push_id())
+        .bind(serde_json::to_string(&profile.attributes)?)
+        .bind(profile.version as i64)
+        .bind(millis(profile.created_at))
+        .bind(millis(profile.updated_at))
+        .execute(&mut *self.0)
+        .await?;
+        Ok(())
+    }
+
+    async fn remove_app_profile(&mut self, tenant: &str, key: &AppProfileKey) -> StoreResult<()> {
+        sqlx::query("DELETE FROM app_profiles WHERE tenant_id = ? AND app_id = ? AND user_id = ? AND device_id = ?")
+            .bind(tenant)
+            .bind(key.app_id.as_str())
+            .bind(key.user_id.as_str())
+            .bind(key.device_id.as_str())
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+
+    async fn append_events(
+        &mut self,
+        tenant: &str,
+        events: &[ChangeEvent],
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        // Reserve the whole range at once; the writer lock makes it gapless and in commit order.
+        let last: i64 = sqlx::query_scalar(
+            "INSERT INTO event_sequences (tenant_id, last_seq) VALUES (?1, ?2) \
+             ON CONFLICT (tenant_id) DO UPDATE SET last_seq = last_seq + ?2 RETURNING last_seq",
+        )
+        .bind(tenant)
+        .bind(events.len() as i64)
+        .fetch_one(&mut *self.0)
+        .await?;
+        let first = last - events.len() as i64 + 1;
+        for (seq, event) in (first..).zip(events) {
+            let event_id = new_event_id();
+            let document = event_document(tenant, seq, &event_id, now, event);
+            sqlx::query(
+                "INSERT INTO outbox (tenant_id, seq, event_id, event_type, occurred_at, payload) VALUES (?, ?, ?, ?, ?, ?)",
+            )
+            .bind(tenant)
+            .bind(seq)
+            .bind(&event_id)
+            .bind(event.event_type.as_str())
+            .bind(millis(now))
+            .bind(document.to_string())
+            .execute(&mut *self.0)
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn save_outcome(
+        &mut self,
+        tenant: &str,
+        transid: &str,
+        outcome: &BatchOutcome,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        sqlx::query("INSERT INTO write_outcomes (tenant_id, transid, outcome, expires_at) VALUES (?, ?, ?, ?)")
+            .bind(tenant)
+            .bind(transid)
+            .bind(serde_json::to_string(outcome)?)
+            .bind(millis(expires_at))
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+}
