@@ -1,1 +1,21 @@
+//! profilestore-server: the `profilestore` binary — command line, configuration, the HTTP edge
+//! and the protocol adapters.
+//!
+//! # Layout
+//! - [`cli`]: `serve` and the admin commands (`tenant ...`, `app ...`).
+//! - [`config`]: flags, environment and TOML file, resolved into settings.
+//! - [`server`]: the router, the accept loop (HTTP or HTTPS), graceful shutdown.
+//! - [`edge`]: limits, request ids, metrics, the client address.
+//! - [`access`], [`rate_limit`]: who may call (keys, apps, IP allow lists) and how often.
+//! - [`api`]: protocol adapters — `compat` (Profile API v2) and health/metrics.
+//! - [`secrets`]: key generation, digests, sealing with the server secret.
 
+pub mod access;
+pub mod api;
+pub mod cli;
+pub mod config;
+pub mod edge;
+pub mod rate_limit;
+pub mod secrets;
+pub mod server;
+pub mod state;

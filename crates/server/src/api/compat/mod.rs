@@ -1,0 +1,92 @@
+//! The Webex Connect–compatible Profile API v2 (`/resources/v2`), reference §1–§7 and §11.
+//!
+//! # Layout
+//! - `auth`: admission (key, IP allow list, rate limit) and per-route scopes.
+//! - `body`, `query`: the request shapes the product's clients send.
+//! - `codes`: the 7xxx codes, their HTTP statuses, and the mapping from core errors.
+//! - `envelope`: the §3.1 write and §3.3 read envelopes.
+//! - `customers`, `app_profiles`, `status`: one handler per operation.
+
+mod app_profiles;
+mod auth;
+mod body;
+mod codes;
+mod customers;
+mod envelope;
+mod query;
+mod status;
+
+use crate::state::AppState;
+use axum::Router;
+use axum::routing::{delete, get, post, put};
+
+/// Every route under one prefix; mounted at `/resources/v2`.
+fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/customerprofile",
+            post(customers::create)
+                .put(customers::update)
+                .get(customers::get_many)
+                .delete(customers::delete_many),
+        )
+        .route(
+            "/customerprofile/{customer_id}",
+            get(customers::get_one).delete(customers::delete_one),
+        )
+        .route("/profile/status/{transid}", get(status::get))
+        .route(
+            "/customerappprofile/{app_id}",
+            post(app_profiles::create)
+                .put(app_profiles::update)
+                .get(app_profiles::get_by_query)
+                .delete(app_profiles::delete_by_query),
+        )
+        .route(
+            "/customerappprofile/{app_id}/{customer_id}",
+            get(app_profiles::get_by_customer).delete(app_profiles::delete_by_customer),
+        )
+        .route(
+            "/customerappprofile/{app_id}/{user_id}/{device_id}",
+            delete(app_profiles::delete_device),
+        )
+        .route(
+            "/customerappprofile/{app_id}/deviceid/{device_id}",
+            delete(app_profiles::delete_device_of_customer),
+        )
+        // §4.13 as printed, relative to /resources/v2.
+        .route(
+            "/{app_id}/deviceid/{device_id}",
+            delete(app_profiles::delete_device_of_customer),
+        )
+        // §4.7's legacy path.
+        .route("/customerprofiles/{app_id}", put(app_profiles::update))
+}
+
+/// The compatible API with its admission layer: `/resources/v2/...`, plus the
+/// `/resources/v1/customerprofile` alias the create examples use.
+pub fn router(state: AppState) -> Router<AppState> {
+    let v1_alias = Router::new()
+        .route(
+            "/customerprofile",
+            post(customers::create)
+                .put(customers::update)
+                .get(customers::get_many)
+                .delete(customers::delete_many),
+        )
+        .route(
+            "/customerprofile/{customer_id}",
+            get(customers::get_one).delete(customers::delete_one),
+        );
+    Router::new()
+        .nest("/resources/v2", routes())
+        .nest("/resources/v1", v1_alias)
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::admit,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            auth::always_200,
+        ))
+}

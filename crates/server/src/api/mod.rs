@@ -1,0 +1,4 @@
+//! Protocol adapters: each turns its wire format into store/core operations and back.
+
+pub mod compat;
+pub mod health;

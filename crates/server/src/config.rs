@@ -1,0 +1,264 @@
+//! Settings: each flag can also come from the environment (`PROFILESTORE_*`) and from an
+//! optional TOML file (`--config`). Precedence: command line, then environment, then file,
+//! then the default.
+
+use anyhow::{Context, bail};
+use clap::{Args, ValueEnum};
+use ipnet::IpNet;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATA_DIR: &str = "./profilestore-data";
+/// The SQLite file inside the data dir.
+pub const DATABASE_FILE: &str = "profilestore.db";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Where the data lives: shared by `serve` and every admin command.
+#[derive(Debug, Clone, Default, Args)]
+pub struct StoreArgs {
+    /// TOML file with any of the settings below (command line and environment win over it).
+    #[arg(long, env = "PROFILESTORE_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    /// Directory for the embedded database and the server secret; created if missing.
+    /// [default: ./profilestore-data]
+    #[arg(long, env = "PROFILESTORE_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// Database URL (sqlite://...); overrides --data-dir for the database.
+    #[arg(
+        long,
+        env = "PROFILESTORE_DATABASE_URL",
+        global = true,
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+    /// Log format on stderr. [default: text]
+    #[arg(long, env = "PROFILESTORE_LOG_FORMAT", global = true)]
+    pub log_format: Option<LogFormat>,
+}
+
+/// Flags of `profilestore serve`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ServeArgs {
+    /// Address to listen on. [default: 127.0.0.1:8080]
+    #[arg(long, env = "PROFILESTORE_LISTEN")]
+    pub listen: Option<String>,
+    /// PEM certificate chain; with --tls-key, serve HTTPS.
+    #[arg(long, env = "PROFILESTORE_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, env = "PROFILESTORE_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+    /// Proxies (CIDR, comma-separated) whose X-Forwarded-For is believed for the IP allow list.
+    #[arg(long, env = "PROFILESTORE_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Option<Vec<IpNet>>,
+    /// Requests per second per tenant for tenants without their own limit; 0 = unlimited. [default: 0]
+    #[arg(long, env = "PROFILESTORE_DEFAULT_RATE_LIMIT")]
+    pub default_rate_limit: Option<u32>,
+    /// Answer HTTP 200 for every compatible-API code, for strict legacy clients.
+    #[arg(long, env = "PROFILESTORE_COMPAT_ALWAYS_200", num_args = 0..=1, default_missing_value = "true")]
+    pub compat_always_200: Option<bool>,
+}
+
+/// The TOML file: the same settings, snake_case.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    log_format: Option<LogFormat>,
+    listen: Option<String>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    trusted_proxies: Option<Vec<IpNet>>,
+    default_rate_limit: Option<u32>,
+    compat_always_200: Option<bool>,
+}
+
+fn read_file(path: Option<&Path>) -> anyhow::Result<FileConfig> {
+    let Some(path) = path else {
+        return Ok(FileConfig::default());
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading config file {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("parsing config file {}", path.display()))
+}
+
+/// Where the store is, resolved.
+#[derive(Debug, Clone)]
+pub struct StoreSettings {
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone)]
+pub struct TlsSettings {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServeSettings {
+    pub store: StoreSettings,
+    pub listen: SocketAddr,
+    pub tls: Option<TlsSettings>,
+    pub trusted_proxies: Vec<IpNet>,
+    pub default_rate_limit: u32,
+    pub compat_always_200: bool,
+    /// How often a server checks the store for admin changes (keys, tenants, apps).
+    pub settings_poll: Duration,
+    /// How long shutdown waits for in-flight requests.
+    pub shutdown_grace: Duration,
+}
+
+impl StoreSettings {
+    pub fn resolve(args: &StoreArgs) -> anyhow::Result<Self> {
+        let file = read_file(args.config.as_deref())?;
+        Self::from_parts(args, &file)
+    }
+
+    fn from_parts(args: &StoreArgs, file: &FileConfig) -> anyhow::Result<Self> {
+        let data_dir = args
+            .data_dir
+            .clone()
+            .or_else(|| file.data_dir.clone())
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+        let database_url = match args
+            .database_url
+            .clone()
+            .or_else(|| file.database_url.clone())
+        {
+            Some(url) => url,
+            None => format!("sqlite://{}", data_dir.join(DATABASE_FILE).display()),
+        };
+        Ok(StoreSettings {
+            data_dir,
+            database_url,
+            log_format: args
+                .log_format
+                .or(file.log_format)
+                .unwrap_or(LogFormat::Text),
+        })
+    }
+
+    /// Creates the data dir (the secret lives there even when the database is elsewhere).
+    pub fn ensure_data_dir(&self) -> anyhow::Result<()> {
+        std::fs::create_dir_all(&self.data_dir)
+            .with_context(|| format!("creating data dir {}", self.data_dir.display()))
+    }
+}
+
+impl ServeSettings {
+    pub fn resolve(store_args: &StoreArgs, args: &ServeArgs) -> anyhow::Result<Self> {
+        let file = read_file(store_args.config.as_deref())?;
+        let store = StoreSettings::from_parts(store_args, &file)?;
+        let listen_text = args
+            .listen
+            .clone()
+            .or(file.listen)
+            .unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+        let listen = listen_text.parse().with_context(|| {
+            format!("--listen {listen_text:?} is not an address like 127.0.0.1:8080")
+        })?;
+        let tls = match (
+            args.tls_cert.clone().or(file.tls_cert),
+            args.tls_key.clone().or(file.tls_key),
+        ) {
+            (Some(cert), Some(key)) => Some(TlsSettings { cert, key }),
+            (None, None) => None,
+            _ => bail!("--tls-cert and --tls-key go together"),
+        };
+        Ok(ServeSettings {
+            store,
+            listen,
+            tls,
+            trusted_proxies: args
+                .trusted_proxies
+                .clone()
+                .or(file.trusted_proxies)
+                .unwrap_or_default(),
+            default_rate_limit: args
+                .default_rate_limit
+                .or(file.default_rate_limit)
+                .unwrap_or(0),
+            compat_always_200: args
+                .compat_always_200
+                .or(file.compat_always_200)
+                .unwrap_or(false),
+            settings_poll: Duration::from_secs(1),
+            shutdown_grace: Duration::from_secs(30),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_line_wins_over_file_and_file_over_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(
+            &path,
+            "listen = \"127.0.0.1:9999\"\ndata_dir = \"/tmp/x\"\ndefault_rate_limit = 7\n",
+        )
+        .unwrap();
+        let store = StoreArgs {
+            config: Some(path),
+            ..Default::default()
+        };
+        let serve = ServeArgs {
+            listen: Some("127.0.0.1:1234".into()),
+            ..Default::default()
+        };
+        let settings = ServeSettings::resolve(&store, &serve).unwrap();
+        assert_eq!(settings.listen.port(), 1234);
+        assert_eq!(settings.default_rate_limit, 7);
+        assert_eq!(
+            settings.store.database_url,
+            "sqlite:///tmp/x/profilestore.db"
+        );
+    }
+
+    #[test]
+    fn defaults_and_bad_values() {
+        let settings =
+            ServeSettings::resolve(&StoreArgs::default(), &ServeArgs::default()).unwrap();
+        assert_eq!(settings.listen.to_string(), DEFAULT_LISTEN);
+        assert!(settings.tls.is_none());
+        let bad = ServeArgs {
+            listen: Some("nowhere".into()),
+            ..Default::default()
+        };
+        assert!(ServeSettings::resolve(&StoreArgs::default(), &bad).is_err());
+        let half_tls = ServeArgs {
+            tls_cert: Some("c.pem".into()),
+            ..Default::default()
+        };
+        assert!(ServeSettings::resolve(&StoreArgs::default(), &half_tls).is_err());
+    }
+
+    #[test]
+    fn unknown_file_keys_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "lisen = \"x\"\n").unwrap();
+        assert!(
+            StoreSettings::resolve(&StoreArgs {
+                config: Some(path),
+                ..Default::default()
+            })
+            .is_err()
+        );
+    }
+}

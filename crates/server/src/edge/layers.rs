@@ -1,0 +1,34 @@
+//! Limits that protect the server, applied to every route.
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, StatusCode};
+use std::time::Duration;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
+use tower_http::trace::TraceLayer;
+
+/// Largest request body accepted.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// A body that has not fully arrived by then is abandoned (slow or stalled clients).
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+/// No request takes longer than this end to end.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub fn apply<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
+    let request_id = HeaderName::from_static("x-request-id");
+    router
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(RequestBodyTimeoutLayer::new(BODY_TIMEOUT))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(axum::middleware::from_fn(super::metrics::track))
+        // Spans carry method, path and request id; never headers, which hold keys.
+        .layer(TraceLayer::new_for_http())
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(CatchPanicLayer::new())
+}

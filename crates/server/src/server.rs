@@ -1,0 +1,165 @@
+//! The running server: builds the state and the router, binds, serves plain HTTP or HTTPS,
+//! and shuts down gracefully (stop accepting, finish in-flight requests, close the store).
+
+use crate::access::AccessCache;
+use crate::api;
+use crate::config::ServeSettings;
+use crate::edge;
+use crate::rate_limit::RateLimiter;
+use crate::state::{AppState, EdgeSettings};
+use anyhow::Context;
+use axum::Router;
+use axum::routing::get;
+use axum_server::Handle;
+use axum_server::tls_rustls::RustlsConfig;
+use hyper_util::rt::TokioTimer;
+use profilestore_store::Store;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// How long a client may take to send its request headers.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often expired write outcomes are removed.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
+pub fn router(state: AppState) -> Router {
+    let routes = Router::new()
+        .route("/healthz", get(api::health::healthz))
+        .route("/readyz", get(api::health::readyz))
+        .route("/metrics", get(api::health::metrics))
+        .merge(api::compat::router(state.clone()));
+    edge::layers::apply(routes).with_state(state)
+}
+
+pub struct Server {
+    local_addr: SocketAddr,
+    tls: bool,
+    handle: Handle,
+    serving: JoinHandle<std::io::Result<()>>,
+    stop_background: watch::Sender<bool>,
+    store: Arc<dyn Store>,
+    grace: Duration,
+}
+
+impl Server {
+    /// Opens the store, binds the listener and starts serving; returns once accepting.
+    pub async fn start(settings: ServeSettings) -> anyhow::Result<Self> {
+        settings.store.ensure_data_dir()?;
+        let store = profilestore_store::open(&settings.store.database_url)
+            .await
+            .context("opening the store")?;
+        let access = AccessCache::load(store.clone())
+            .await
+            .context("loading tenants")?;
+        let (stop_background, stopped) = watch::channel(false);
+        access.spawn_refresher(settings.settings_poll, stopped.clone());
+        spawn_pruner(store.clone(), stopped);
+        let state = AppState {
+            store: store.clone(),
+            access,
+            rate_limiter: Arc::new(RateLimiter::default()),
+            edge: Arc::new(EdgeSettings {
+                trusted_proxies: settings.trusted_proxies.clone(),
+                default_rate_limit: settings.default_rate_limit,
+                compat_always_200: settings.compat_always_200,
+            }),
+            metrics: edge::metrics::recorder(),
+        };
+        let service = router(state).into_make_service_with_connect_info::<SocketAddr>();
+        let listener = std::net::TcpListener::bind(settings.listen)
+            .with_context(|| format!("binding {}", settings.listen))?;
+        listener.set_nonblocking(true)?;
+        let local_addr = listener.local_addr()?;
+        let handle = Handle::new();
+        let serving = match &settings.tls {
+            None => {
+                let mut server = axum_server::from_tcp(listener).handle(handle.clone());
+                configure_http(&mut server);
+                tokio::spawn(server.serve(service))
+            }
+            Some(tls) => {
+                install_crypto_provider();
+                let config = RustlsConfig::from_pem_file(&tls.cert, &tls.key)
+                    .await
+                    .with_context(|| {
+                        format!(
+                            "loading TLS certificate {} and key {}",
+                            tls.cert.display(),
+                            tls.key.display()
+                        )
+                    })?;
+                let mut server =
+                    axum_server::from_tcp_rustls(listener, config).handle(handle.clone());
+                configure_http(&mut server);
+                tokio::spawn(server.serve(service))
+            }
+        };
+        handle
+            .listening()
+            .await
+            .context("the server did not start listening")?;
+        tracing::info!(address = %local_addr, tls = settings.tls.is_some(), "profilestore listening");
+        Ok(Server {
+            local_addr,
+            tls: settings.tls.is_some(),
+            handle,
+            serving,
+            stop_background,
+            store,
+            grace: settings.shutdown_grace,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The base URL clients use, e.g. `http://127.0.0.1:8080`.
+    pub fn base_url(&self) -> String {
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.local_addr)
+    }
+
+    /// Stops accepting, lets in-flight requests finish (up to the grace period), then closes the store.
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        tracing::info!("shutting down: finishing in-flight requests");
+        self.handle.graceful_shutdown(Some(self.grace));
+        let served = self.serving.await.context("the server task failed")?;
+        let _ = self.stop_background.send(true);
+        self.store.close().await;
+        tracing::info!("store closed; bye");
+        served.context("serving failed")
+    }
+}
+
+fn configure_http<A>(server: &mut axum_server::Server<A>) {
+    server
+        .http_builder()
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+}
+
+fn install_crypto_provider() {
+    // Fails only if a provider is installed already, which is what we want.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+fn spawn_pruner(store: Arc<dyn Store>, mut stopped: watch::Receiver<bool>) {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(PRUNE_EVERY);
+        loop {
+            tokio::select! {
+                _ = ticker.tick() => match store.prune_write_outcomes(chrono::Utc::now()).await {
+                    Ok(0) => {}
+                    Ok(pruned) => tracing::debug!(pruned, "expired write outcomes removed"),
+                    Err(error) => tracing::warn!(%error, "could not prune write outcomes"),
+                },
+                _ = stopped.changed() => break,
+            }
+        }
+    });
+}

@@ -1,0 +1,25 @@
+//! What every handler can reach: the store, the access view, the rate limiter, the edge settings.
+
+use crate::access::AccessCache;
+use crate::rate_limit::RateLimiter;
+use ipnet::IpNet;
+use metrics_exporter_prometheus::PrometheusHandle;
+use profilestore_store::Store;
+use std::sync::Arc;
+
+/// The settings the edge and the protocol adapters read per request.
+#[derive(Debug, Clone, Default)]
+pub struct EdgeSettings {
+    pub trusted_proxies: Vec<IpNet>,
+    pub default_rate_limit: u32,
+    pub compat_always_200: bool,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub access: Arc<AccessCache>,
+    pub rate_limiter: Arc<RateLimiter>,
+    pub edge: Arc<EdgeSettings>,
+    pub metrics: PrometheusHandle,
+}
