@@ -118,6 +118,8 @@ pub struct ServeSettings {
     pub settings_poll: Duration,
     /// How long shutdown waits for in-flight requests.
     pub shutdown_grace: Duration,
+    /// A request body that has not fully arrived by then is abandoned (slow or stalled clients).
+    pub body_timeout: Duration,
 }
 
 impl StoreSettings {
@@ -196,6 +198,7 @@ impl ServeSettings {
                 .unwrap_or(false),
             settings_poll: Duration::from_secs(1),
             shutdown_grace: Duration::from_secs(30),
+            body_timeout: Duration::from_secs(10),
         })
     }
 }

@@ -2,7 +2,7 @@
 //! and the protocol adapters.
 //!
 //! # Layout
-//! - [`cli`]: `serve` and the admin commands (`tenant ...`, `app ...`).
+//! - [`cli`]: `serve` and the admin commands (`tenant ...`, `app ...`), printing what [`admin`] does.
 //! - [`config`]: flags, environment and TOML file, resolved into settings.
 //! - [`server`]: the router, the accept loop (HTTP or HTTPS), graceful shutdown.
 //! - [`edge`]: limits, request ids, metrics, the client address.
@@ -11,6 +11,7 @@
 //! - [`secrets`]: key generation, digests, sealing with the server secret.
 
 pub mod access;
+pub mod admin;
 pub mod api;
 pub mod cli;
 pub mod config;

@@ -25,13 +25,13 @@ const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often expired write outcomes are removed.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
-pub fn router(state: AppState) -> Router {
+pub fn router(state: AppState, body_timeout: Duration) -> Router {
     let routes = Router::new()
         .route("/healthz", get(api::health::healthz))
         .route("/readyz", get(api::health::readyz))
         .route("/metrics", get(api::health::metrics))
         .merge(api::compat::router(state.clone()));
-    edge::layers::apply(routes).with_state(state)
+    edge::layers::apply(routes, body_timeout).with_state(state)
 }
 
 pub struct Server {
@@ -41,6 +41,7 @@ pub struct Server {
     serving: JoinHandle<std::io::Result<()>>,
     stop_background: watch::Sender<bool>,
     store: Arc<dyn Store>,
+    access: Arc<AccessCache>,
     grace: Duration,
 }
 
@@ -59,7 +60,7 @@ impl Server {
         spawn_pruner(store.clone(), stopped);
         let state = AppState {
             store: store.clone(),
-            access,
+            access: access.clone(),
             rate_limiter: Arc::new(RateLimiter::default()),
             edge: Arc::new(EdgeSettings {
                 trusted_proxies: settings.trusted_proxies.clone(),
@@ -68,7 +69,8 @@ impl Server {
             }),
             metrics: edge::metrics::recorder(),
         };
-        let service = router(state).into_make_service_with_connect_info::<SocketAddr>();
+        let service = router(state, settings.body_timeout)
+            .into_make_service_with_connect_info::<SocketAddr>();
         let listener = std::net::TcpListener::bind(settings.listen)
             .with_context(|| format!("binding {}", settings.listen))?;
         listener.set_nonblocking(true)?;
@@ -109,6 +111,7 @@ impl Server {
             serving,
             stop_background,
             store,
+            access,
             grace: settings.shutdown_grace,
         })
     }
@@ -121,6 +124,11 @@ impl Server {
     pub fn base_url(&self) -> String {
         let scheme = if self.tls { "https" } else { "http" };
         format!("{scheme}://{}", self.local_addr)
+    }
+
+    /// Reloads tenants, keys and apps now if they changed, instead of at the next poll.
+    pub async fn refresh_access(&self) -> anyhow::Result<()> {
+        Ok(self.access.refresh_if_changed().await?)
     }
 
     /// Stops accepting, lets in-flight requests finish (up to the grace period), then closes the store.

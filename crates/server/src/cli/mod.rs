@@ -5,12 +5,10 @@ mod app;
 mod serve;
 mod tenant;
 
+use crate::admin::Admin;
 use crate::config::{LogFormat, StoreArgs, StoreSettings};
-use crate::secrets::ServerSecret;
 use clap::{Parser, Subcommand};
-use profilestore_store::Store;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -59,11 +57,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         match cli.command {
             Command::Serve(args) => serve::run(&cli.store, &args).await,
             Command::Tenant(command) => {
-                tenant::run(command, &AdminContext::open(store_settings).await?).await
+                tenant::run(command, &Admin::open(&store_settings).await?).await
             }
-            Command::App(command) => {
-                app::run(command, &AdminContext::open(store_settings).await?).await
-            }
+            Command::App(command) => app::run(command, &Admin::open(&store_settings).await?).await,
         }
     })
 }
@@ -81,34 +77,4 @@ fn init_logging(format: LogFormat, verbose: bool) {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),
     };
-}
-
-/// What admin commands work with: the store and the server secret that seals keys.
-pub(crate) struct AdminContext {
-    pub store: Arc<dyn Store>,
-    pub secret: ServerSecret,
-}
-
-impl AdminContext {
-    async fn open(settings: StoreSettings) -> anyhow::Result<Self> {
-        settings.ensure_data_dir()?;
-        let secret = ServerSecret::load(
-            std::env::var("PROFILESTORE_SECRET").ok().as_deref(),
-            &settings.data_dir,
-        )?;
-        let store = profilestore_store::open(&settings.database_url).await?;
-        Ok(AdminContext { store, secret })
-    }
-
-    /// A tenant by id or name, or a clear error.
-    pub async fn tenant(
-        &self,
-        id_or_name: &str,
-    ) -> anyhow::Result<profilestore_store::model::Tenant> {
-        self.store.find_tenant(id_or_name).await?.ok_or_else(|| {
-            anyhow::anyhow!(
-                "no tenant with id or name {id_or_name:?} (see `profilestore tenant list`)"
-            )
-        })
-    }
 }

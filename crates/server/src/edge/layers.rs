@@ -11,16 +11,18 @@ use tower_http::trace::TraceLayer;
 
 /// Largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
-/// A body that has not fully arrived by then is abandoned (slow or stalled clients).
-pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 /// No request takes longer than this end to end.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-pub fn apply<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
+/// `body_timeout`: a body that has not fully arrived by then is abandoned (slow or stalled clients).
+pub fn apply<S: Clone + Send + Sync + 'static>(
+    router: Router<S>,
+    body_timeout: Duration,
+) -> Router<S> {
     let request_id = HeaderName::from_static("x-request-id");
     router
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(RequestBodyTimeoutLayer::new(BODY_TIMEOUT))
+        .layer(RequestBodyTimeoutLayer::new(body_timeout))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,

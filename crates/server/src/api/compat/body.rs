@@ -110,6 +110,10 @@ fn record(item: &Value) -> RawRecord {
     };
     let customer_id = match field(object, &["customerId", "customerid", "CustomerId"]) {
         None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(_)) => Err(DomainError::invalid(
+            "customerId",
+            "must be a string or a number",
+        )),
         Some(value) => scalar_text("customerId", value).map(Some),
     };
     let attributes = match field(object, &["Attributes", "attributes"]) {

@@ -1,0 +1,222 @@
+//! Admin operations on tenants and apps, shared by the CLI and by tests: each returns what
+//! was done, and the CLI prints it. Secrets are generated, sealed with the server secret and
+//! returned once; the store never sees them in the clear.
+
+use crate::config::StoreSettings;
+use crate::secrets::{PlainSecret, ServerSecret};
+use anyhow::{Context, bail};
+use ipnet::IpNet;
+use profilestore_core::ids::AppId;
+use profilestore_store::model::{App, Tenant};
+use profilestore_store::{Store, StoreError};
+use rand::Rng;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+/// Profile keys start with this, so that secret scanners and people recognise them.
+pub const PROFILE_KEY_PREFIX: &str = "psk_";
+pub const CLIENT_KEY_PREFIX: &str = "ck_";
+/// New app ids are drawn at random; a clash with an existing app is retried this often.
+const APP_ID_ATTEMPTS: usize = 16;
+
+pub struct CreatedTenant {
+    pub tenant: Tenant,
+    pub profile_key: PlainSecret,
+}
+
+pub struct CreatedApp {
+    pub app: App,
+    pub client_key: PlainSecret,
+}
+
+pub struct Admin {
+    pub store: Arc<dyn Store>,
+    secret: ServerSecret,
+}
+
+impl Admin {
+    /// Opens the store the settings name, and the server secret (`PROFILESTORE_SECRET`, else
+    /// `secret.key` in the data dir).
+    pub async fn open(settings: &StoreSettings) -> anyhow::Result<Self> {
+        settings.ensure_data_dir()?;
+        let from_env = std::env::var("PROFILESTORE_SECRET").ok();
+        let secret = ServerSecret::load(from_env.as_deref(), &settings.data_dir)?;
+        let store = profilestore_store::open(&settings.database_url).await?;
+        Ok(Admin { store, secret })
+    }
+
+    /// A tenant by id or name, or a clear error.
+    pub async fn tenant(&self, id_or_name: &str) -> anyhow::Result<Tenant> {
+        self.store.find_tenant(id_or_name).await?.ok_or_else(|| {
+            anyhow::anyhow!(
+                "no tenant with id or name {id_or_name:?} (see `profilestore tenant list`)"
+            )
+        })
+    }
+
+    pub async fn create_tenant(&self, name: &str) -> anyhow::Result<CreatedTenant> {
+        check_tenant_name(name)?;
+        let profile_key = PlainSecret::generate(PROFILE_KEY_PREFIX);
+        let tenant = self
+            .store
+            .create_tenant(name, self.secret.seal(&profile_key))
+            .await?;
+        Ok(CreatedTenant {
+            tenant,
+            profile_key,
+        })
+    }
+
+    pub async fn show_key(&self, tenant: &str) -> anyhow::Result<PlainSecret> {
+        let tenant = self.tenant(tenant).await?;
+        let key = self
+            .store
+            .current_profile_key(&tenant.tenant_id)
+            .await?
+            .context("the tenant has no profile key")?;
+        self.secret.unseal(&key.secret)
+    }
+
+    /// A new profile key; the old ones keep working for `grace_seconds`.
+    pub async fn rotate_key(
+        &self,
+        tenant: &str,
+        grace_seconds: u32,
+    ) -> anyhow::Result<PlainSecret> {
+        let tenant = self.tenant(tenant).await?;
+        let key = PlainSecret::generate(PROFILE_KEY_PREFIX);
+        let retire_at = chrono::Utc::now() + chrono::Duration::seconds(i64::from(grace_seconds));
+        self.store
+            .rotate_profile_key(&tenant.tenant_id, self.secret.seal(&key), retire_at)
+            .await?;
+        Ok(key)
+    }
+
+    /// Adds blocks to the IP allow list (or empties it with `clear`); returns the new list.
+    pub async fn allow_ip(
+        &self,
+        tenant: &str,
+        cidrs: &[String],
+        clear: bool,
+    ) -> anyhow::Result<(Tenant, Vec<String>)> {
+        let tenant = self.tenant(tenant).await?;
+        let mut list: Vec<IpNet> = Vec::new();
+        if !clear {
+            list.extend(
+                tenant
+                    .allowed_ips
+                    .iter()
+                    .filter_map(|cidr| cidr.parse::<IpNet>().ok()),
+            );
+            for cidr in cidrs {
+                list.push(parse_cidr(cidr)?);
+            }
+        }
+        list.sort();
+        list.dedup();
+        let stored: Vec<String> = list.iter().map(ToString::to_string).collect();
+        self.store
+            .set_allowed_ips(&tenant.tenant_id, &stored)
+            .await?;
+        Ok((tenant, stored))
+    }
+
+    pub async fn set_rate_limit(
+        &self,
+        tenant: &str,
+        requests_per_second: u32,
+    ) -> anyhow::Result<Tenant> {
+        let tenant = self.tenant(tenant).await?;
+        self.store
+            .set_rate_limit(&tenant.tenant_id, requests_per_second)
+            .await?;
+        Ok(tenant)
+    }
+
+    pub async fn create_app(&self, tenant: &str, name: &str) -> anyhow::Result<CreatedApp> {
+        if name.trim().is_empty() || name.len() > 128 {
+            bail!("app names are 1 to 128 characters");
+        }
+        let tenant = self.tenant(tenant).await?;
+        let client_key = PlainSecret::generate(CLIENT_KEY_PREFIX);
+        for _ in 0..APP_ID_ATTEMPTS {
+            let app_id = random_app_id();
+            match self
+                .store
+                .create_app(
+                    &tenant.tenant_id,
+                    &app_id,
+                    name,
+                    self.secret.seal(&client_key),
+                )
+                .await
+            {
+                Ok(app) => return Ok(CreatedApp { app, client_key }),
+                Err(StoreError::Conflict(_)) => continue,
+                Err(error) => return Err(error.into()),
+            }
+        }
+        bail!("could not find a free app id after {APP_ID_ATTEMPTS} attempts")
+    }
+}
+
+fn check_tenant_name(name: &str) -> anyhow::Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if !ok {
+        bail!("tenant names are 1 to 64 letters, digits, '-', '_' or '.' (got {name:?})");
+    }
+    Ok(())
+}
+
+/// A CIDR block, or a single address as its /32 or /128.
+fn parse_cidr(text: &str) -> anyhow::Result<IpNet> {
+    if let Ok(net) = text.parse::<IpNet>() {
+        return Ok(net.trunc());
+    }
+    text.parse::<IpAddr>()
+        .map(IpNet::from)
+        .map_err(|_| anyhow::anyhow!("{text:?} is not an IP address or CIDR block"))
+}
+
+/// Two capital letters and eight digits, like the product's app ids.
+fn random_app_id() -> AppId {
+    let mut rng = rand::rng();
+    let letters: String = (0..2)
+        .map(|_| char::from(rng.random_range(b'A'..=b'Z')))
+        .collect();
+    let digits: u32 = rng.random_range(0..100_000_000);
+    AppId::parse(format!("{letters}{digits:08}")).expect("the generated shape is a valid app id")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cidrs_and_single_addresses() {
+        assert_eq!(parse_cidr("10.1.2.3/8").unwrap().to_string(), "10.0.0.0/8");
+        assert_eq!(parse_cidr("192.0.2.1").unwrap().to_string(), "192.0.2.1/32");
+        assert_eq!(parse_cidr("::1").unwrap().to_string(), "::1/128");
+        assert!(parse_cidr("10.0.0.0/33").is_err());
+        assert!(parse_cidr("example.org").is_err());
+    }
+
+    #[test]
+    fn tenant_names() {
+        assert!(check_tenant_name("acme-prod.eu_1").is_ok());
+        assert!(check_tenant_name("").is_err());
+        assert!(check_tenant_name("has space").is_err());
+        assert!(check_tenant_name(&"x".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn generated_app_ids_have_the_product_shape() {
+        for _ in 0..100 {
+            assert!(AppId::is_generated_shape(random_app_id().as_str()));
+        }
+    }
+}

@@ -1,0 +1,85 @@
+use crate::support::spawn_app;
+use reqwest::StatusCode;
+
+#[tokio::test]
+async fn healthz_and_readyz_answer_with_small_json_bodies() {
+    let app = spawn_app().await;
+
+    let health = app
+        .client
+        .get(format!("{}/healthz", app.base_url))
+        .send()
+        .await
+        .unwrap();
+    let ready = app
+        .client
+        .get(format!("{}/readyz", app.base_url))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(health.status(), StatusCode::OK);
+    assert_eq!(
+        health.json::<serde_json::Value>().await.unwrap()["status"],
+        "ok"
+    );
+    assert_eq!(ready.status(), StatusCode::OK);
+    assert_eq!(
+        ready.json::<serde_json::Value>().await.unwrap()["status"],
+        "ready"
+    );
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_status_and_store_transactions() {
+    let app = spawn_app().await;
+    let tenant = app.tenant("metrics").await;
+    app.post(
+        "/resources/v2/customerprofile",
+        &tenant.key,
+        serde_json::json!({"customerId": "m-1"}),
+    )
+    .await;
+    app.get("/resources/v2/customerprofile/nobody", &tenant.key)
+        .await;
+
+    let text = app
+        .client
+        .get(format!("{}/metrics", app.base_url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+
+    assert!(text.contains(r#"http_requests_total{method="POST",route="/resources/v2/customerprofile",status="200"}"#), "{text}");
+    assert!(
+        text.contains(r#"route="/resources/v2/customerprofile/{customer_id}",status="404""#),
+        "{text}"
+    );
+    assert!(
+        text.contains("http_request_duration_seconds_bucket"),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"store_transactions_total{operation="write_customers",outcome="ok"}"#),
+        "{text}"
+    );
+    assert!(
+        text.contains("store_transaction_duration_seconds_bucket"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn unknown_routes_are_404() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .get(format!("{}/nowhere", app.base_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+}
