@@ -77,6 +77,13 @@ pub enum AppProfileSelector {
     },
 }
 
+/// Secondary identifiers a customer can be found by (besides its customerId).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CustomerLookup {
+    Email(String),
+    Msisdn(String),
+}
+
 /// Create or update, for the batch writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WriteMode {

@@ -4,8 +4,8 @@
 
 use crate::error::StoreResult;
 use crate::model::{
-    AccessSnapshot, App, AppProfileCommand, AppProfileSelector, BatchRecord, ProfileKeyRecord,
-    SealedSecret, StoredEvent, Tenant, WriteMode,
+    AccessSnapshot, App, AppProfileCommand, AppProfileSelector, BatchRecord, CustomerLookup,
+    ProfileKeyRecord, SealedSecret, StoredEvent, Tenant, WriteMode,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -66,6 +66,12 @@ pub trait Store: Send + Sync + 'static {
         tenant_id: &str,
         ids: &[CustomerId],
     ) -> StoreResult<Vec<CustomerProfile>>;
+    /// Customers whose email or msisdn is exactly this value, by customerId.
+    async fn find_customers(
+        &self,
+        tenant_id: &str,
+        lookup: &CustomerLookup,
+    ) -> StoreResult<Vec<CustomerProfile>>;
     /// Deletes customers and unlinks (does not delete) their app profiles.
     async fn delete_customers(
         &self,
@@ -89,6 +95,12 @@ pub trait Store: Send + Sync + 'static {
         tenant_id: &str,
         app_id: &AppId,
         selector: &AppProfileSelector,
+    ) -> StoreResult<Vec<AppProfile>>;
+    /// App profiles (of any app) holding this push token.
+    async fn find_app_profiles_by_push_id(
+        &self,
+        tenant_id: &str,
+        push_id: &str,
     ) -> StoreResult<Vec<AppProfile>>;
     /// Every app profile (of any app) linked to one of these customers.
     async fn linked_app_profiles(

@@ -40,12 +40,19 @@ fn json_output(data_dir: &Path, args: &[&str]) -> Value {
 struct ServerProcess {
     child: Child,
     base_url: String,
+    /// Everything the server logged so far.
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl ServerProcess {
     fn start(data_dir: &Path) -> Self {
+        Self::start_with_log_level(data_dir, "info")
+    }
+
+    fn start_with_log_level(data_dir: &Path, level: &str) -> Self {
         let mut child = Command::new(BIN)
             .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
+            .env("RUST_LOG", level)
             .env("PROFILESTORE_DATA_DIR", data_dir)
             .env_remove("PROFILESTORE_SECRET")
             .env_remove("PROFILESTORE_DATABASE_URL")
@@ -54,21 +61,29 @@ impl ServerProcess {
             .spawn()
             .unwrap();
         let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let address = loop {
             let line = lines
                 .next()
                 .expect("the server logs that it listens")
                 .unwrap();
+            log.lock().unwrap().push(line.clone());
             let entry: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
             if entry["fields"]["message"] == "profilestore listening" {
                 break entry["fields"]["address"].as_str().unwrap().to_owned();
             }
         };
         // Keep draining stderr so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
         ServerProcess {
             child,
             base_url: format!("http://{address}"),
+            log,
         }
     }
 
@@ -331,5 +346,33 @@ fn wait_with_deadline(child: &mut Child, limit: Duration) -> std::process::ExitS
         }
         assert!(Instant::now() < deadline, "the server did not exit");
         std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[tokio::test]
+async fn keys_never_reach_the_log_even_at_trace_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let created = json_output(dir.path(), &["tenant", "create", "quiet", "--json"]);
+    let key = created["profile_key"].as_str().unwrap().to_owned();
+    let app = json_output(
+        dir.path(),
+        &[
+            "app", "create", "--tenant", "quiet", "--name", "a", "--json",
+        ],
+    );
+    let client_key = app["client_key"].as_str().unwrap().to_owned();
+    let mut server = ServerProcess::start_with_log_level(dir.path(), "trace");
+
+    within_five_seconds(&server.base_url, &key, "7014").await;
+    status_code_with_key(&server.base_url, &client_key).await;
+    status_code_with_key(&server.base_url, "psk_wrong-key-attempt").await;
+    server.signal("TERM");
+    wait_with_deadline(&mut server.child, Duration::from_secs(10));
+    std::thread::sleep(Duration::from_millis(100));
+
+    let log = server.log.lock().unwrap().join("\n");
+    assert!(log.len() > 1000, "trace logging produced output");
+    for secret in [key.as_str(), client_key.as_str(), "psk_wrong-key-attempt"] {
+        assert!(!log.contains(secret), "a key reached the log");
     }
 }

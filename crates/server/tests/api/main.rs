@@ -9,6 +9,7 @@ mod admission;
 mod bad_input;
 mod cli;
 mod customers;
+mod failures;
 mod health;
 mod restart;
 mod tls;

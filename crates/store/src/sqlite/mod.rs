@@ -9,8 +9,8 @@ mod tx;
 use crate::error::{StoreError, StoreResult};
 use crate::metrics::timed;
 use crate::model::{
-    AccessSnapshot, App, AppProfileCommand, AppProfileSelector, BatchRecord, ProfileKeyRecord,
-    SealedSecret, StoredEvent, Tenant, WriteMode,
+    AccessSnapshot, App, AppProfileCommand, AppProfileSelector, BatchRecord, CustomerLookup,
+    ProfileKeyRecord, SealedSecret, StoredEvent, Tenant, WriteMode,
 };
 use crate::ops;
 use crate::store::Store;
@@ -21,7 +21,10 @@ use profilestore_core::app_profile::AppProfile;
 use profilestore_core::batch::BatchOutcome;
 use profilestore_core::customer::{CustomerPatch, CustomerProfile};
 use profilestore_core::ids::{AppId, CustomerId};
-use rows::{fetch_app_profiles, fetch_customer, fetch_linked_app_profiles, from_millis, millis};
+use rows::{
+    fetch_app_profiles, fetch_app_profiles_by_push_id, fetch_customer, fetch_customers_by,
+    fetch_linked_app_profiles, from_millis, millis,
+};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 use std::collections::HashMap;
@@ -71,7 +74,10 @@ impl SqliteStore {
 #[async_trait]
 impl Store for SqliteStore {
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1").execute(&self.reader).await?;
+        // A real table, so that a damaged database is not "ready".
+        sqlx::query("SELECT version FROM settings_version")
+            .execute(&self.reader)
+            .await?;
         Ok(())
     }
 
@@ -199,6 +205,18 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn find_customers(
+        &self,
+        tenant_id: &str,
+        lookup: &CustomerLookup,
+    ) -> StoreResult<Vec<CustomerProfile>> {
+        timed(
+            "find_customers",
+            fetch_customers_by(&self.reader, tenant_id, lookup),
+        )
+        .await
+    }
+
     async fn delete_customers(
         &self,
         tenant_id: &str,
@@ -250,6 +268,18 @@ impl Store for SqliteStore {
         timed(
             "find_app_profiles",
             fetch_app_profiles(&self.reader, tenant_id, app_id, selector),
+        )
+        .await
+    }
+
+    async fn find_app_profiles_by_push_id(
+        &self,
+        tenant_id: &str,
+        push_id: &str,
+    ) -> StoreResult<Vec<AppProfile>> {
+        timed(
+            "find_app_profiles_by_push_id",
+            fetch_app_profiles_by_push_id(&self.reader, tenant_id, push_id),
         )
         .await
     }

@@ -2,7 +2,7 @@
 //! and the write transaction.
 
 use crate::error::{StoreError, StoreResult};
-use crate::model::AppProfileSelector;
+use crate::model::{AppProfileSelector, CustomerLookup};
 use chrono::{DateTime, Utc};
 use profilestore_core::app_profile::{AppProfile, AppProfileKey};
 use profilestore_core::customer::CustomerProfile;
@@ -75,6 +75,32 @@ pub(crate) async fn fetch_customer<'e>(
     row.as_ref().map(customer_from_row).transpose()
 }
 
+/// Customers by email or msisdn, through their partial indexes.
+pub(crate) async fn fetch_customers_by<'e>(
+    executor: impl Executor<'e, Database = Sqlite>,
+    tenant: &str,
+    lookup: &CustomerLookup,
+) -> StoreResult<Vec<CustomerProfile>> {
+    let (sql, value) = match lookup {
+        CustomerLookup::Email(email) => (
+            "SELECT customer_id, attributes, version, created_at, updated_at FROM customers \
+             WHERE tenant_id = ? AND email = ? ORDER BY customer_id",
+            email,
+        ),
+        CustomerLookup::Msisdn(msisdn) => (
+            "SELECT customer_id, attributes, version, created_at, updated_at FROM customers \
+             WHERE tenant_id = ? AND msisdn = ? ORDER BY customer_id",
+            msisdn,
+        ),
+    };
+    let rows = sqlx::query(sql)
+        .bind(tenant)
+        .bind(value)
+        .fetch_all(executor)
+        .await?;
+    rows.iter().map(customer_from_row).collect()
+}
+
 /// The app-profile columns every query selects, in the order `app_profile_from_row` reads.
 macro_rules! select_app_profiles {
     ($where:literal) => {
@@ -137,6 +163,21 @@ pub(crate) async fn fetch_linked_app_profiles<'e>(
     ))
     .bind(tenant)
     .bind(customer_id.as_str())
+    .fetch_all(executor)
+    .await?;
+    rows.iter().map(app_profile_from_row).collect()
+}
+
+pub(crate) async fn fetch_app_profiles_by_push_id<'e>(
+    executor: impl Executor<'e, Database = Sqlite>,
+    tenant: &str,
+    push_id: &str,
+) -> StoreResult<Vec<AppProfile>> {
+    let rows = sqlx::query(select_app_profiles!(
+        "AND push_id = ? ORDER BY app_id, user_id, device_id"
+    ))
+    .bind(tenant)
+    .bind(push_id)
     .fetch_all(executor)
     .await?;
     rows.iter().map(app_profile_from_row).collect()
