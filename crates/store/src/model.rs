@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use profilestore_core::DomainError;
-use profilestore_core::app_profile::{AppProfileKey, AppProfilePatch};
+use profilestore_core::app_profile::AppProfilePatch;
 use profilestore_core::batch::RecordRef;
 use profilestore_core::ids::{CustomerId, DeviceId, UserId};
 
@@ -94,8 +94,10 @@ pub enum WriteMode {
 /// One app-profile record of a batch write, parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AppProfileCommand {
+    /// Registers the install (userId, deviceId) of the app the write addresses.
     Create {
-        key: AppProfileKey,
+        user_id: UserId,
+        device_id: DeviceId,
         link: Option<CustomerId>,
         patch: AppProfilePatch,
     },

@@ -201,10 +201,20 @@ async fn apply_app_profile(
     events: &mut Vec<ChangeEvent>,
 ) -> RecordResult {
     let (link, changed) = match command {
-        AppProfileCommand::Create { key, link, patch } => {
+        AppProfileCommand::Create {
+            user_id,
+            device_id,
+            link,
+            patch,
+        } => {
             let selector = AppProfileSelector::Device {
-                user_id: key.user_id.clone(),
-                device_id: key.device_id.clone(),
+                user_id: user_id.clone(),
+                device_id: device_id.clone(),
+            };
+            let key = AppProfileKey {
+                app_id: app_id.clone(),
+                user_id,
+                device_id,
             };
             let existing = tx
                 .app_profiles(tenant, app_id, &selector)

@@ -79,7 +79,8 @@ pub(super) async fn create_tenant(
     if taken.is_some() {
         return Err(StoreError::Conflict(format!("tenant named {name:?}")));
     }
-    let now = Utc::now();
+    // Stored in milliseconds: return exactly what a later read gives back.
+    let now = from_millis(millis(Utc::now()))?;
     let tenant_id = format!("tn_{}", &uuid::Uuid::new_v4().simple().to_string()[..16]);
     let store_number: i64 =
         sqlx::query_scalar("SELECT COALESCE(MAX(store_number) + 1, ?) FROM tenants")
@@ -242,7 +243,8 @@ pub(super) async fn create_app(
     if taken.is_some() {
         return Err(StoreError::Conflict(format!("app {app_id}")));
     }
-    let now = Utc::now();
+    // Stored in milliseconds: return exactly what a later read gives back.
+    let now = from_millis(millis(Utc::now()))?;
     sqlx::query(
         "INSERT INTO apps (tenant_id, app_id, name, client_key_digest, client_key_sealed, created_at) \
          VALUES (?, ?, ?, ?, ?, ?)",

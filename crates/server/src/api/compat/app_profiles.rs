@@ -14,7 +14,7 @@ use crate::state::AppState;
 use axum::Extension;
 use axum::extract::{Path, RawQuery, State};
 use profilestore_core::DomainError;
-use profilestore_core::app_profile::{AppProfileKey, AppProfileWrite};
+use profilestore_core::app_profile::AppProfileWrite;
 use profilestore_core::batch::RecordRef;
 use profilestore_core::ids::{AppId, CustomerId, DeviceId, UserId};
 use profilestore_store::model::{AppProfileCommand, AppProfileSelector, BatchRecord, WriteMode};
@@ -52,13 +52,9 @@ fn command(app_id: &AppId, raw: RawRecord, mode: WriteMode) -> BatchRecord<AppPr
                     (None, Some(channel)) => DeviceId::parse(channel)?,
                     (None, None) => return Err(DomainError::missing("deviceId")),
                 };
-                let key = AppProfileKey {
-                    app_id: app_id.clone(),
+                AppProfileCommand::Create {
                     user_id,
                     device_id,
-                };
-                AppProfileCommand::Create {
-                    key,
                     link,
                     patch: write.patch,
                 }
@@ -133,14 +129,19 @@ pub async fn update(
 
 /// Reads the app profiles the selectors match, each with its linked customer as OutwardLinks.
 /// A lookup by one identifier that matches nothing is 7014.
+/// Selectors parsed from the request, or why they could not be. Parsed before the app is known
+/// to be the caller's, and refused only after: another tenant's app id answers 7018 whatever
+/// else is wrong with the request.
+type ParsedSelectors = Result<(Vec<AppProfileSelector>, bool), CompatError>;
+
 async fn read(
     state: &AppState,
     principal: &Principal,
     app_id: String,
-    selectors: Vec<AppProfileSelector>,
-    single: bool,
+    parsed: ParsedSelectors,
 ) -> Result<CompatResponse, CompatError> {
     let tenant = app_scope(state, principal, &app_id)?;
+    let (selectors, single) = parsed?;
     let tenant_id = &tenant.tenant.tenant_id;
     let app_id = AppId::parse(app_id)?;
     let mut profiles = Vec::new();
@@ -191,7 +192,7 @@ async fn read(
 }
 
 /// `?identifier=<userId>` or `?customerId=a&customerId=b`.
-fn query_selectors(query: &QueryParams) -> Result<(Vec<AppProfileSelector>, bool), CompatError> {
+fn query_selectors(query: &QueryParams) -> ParsedSelectors {
     let users = query.all("identifier");
     let customers = query.all("customerId");
     check_batch_size(users.len() + customers.len())?;
@@ -220,8 +221,8 @@ pub async fn get_by_query(
     Path(app_id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<CompatResponse, CompatError> {
-    let (selectors, single) = query_selectors(&QueryParams::parse(query.as_deref()))?;
-    read(&state, &principal, app_id, selectors, single).await
+    let parsed = query_selectors(&QueryParams::parse(query.as_deref()));
+    read(&state, &principal, app_id, parsed).await
 }
 
 pub async fn get_by_customer(
@@ -229,8 +230,10 @@ pub async fn get_by_customer(
     Extension(principal): Extension<Principal>,
     Path((app_id, customer_id)): Path<(String, String)>,
 ) -> Result<CompatResponse, CompatError> {
-    let selector = AppProfileSelector::Customer(CustomerId::parse(customer_id)?);
-    read(&state, &principal, app_id, vec![selector], true).await
+    let parsed = CustomerId::parse(customer_id)
+        .map(|id| (vec![AppProfileSelector::Customer(id)], true))
+        .map_err(CompatError::from);
+    read(&state, &principal, app_id, parsed).await
 }
 
 fn selector_ref(selector: &AppProfileSelector) -> RecordRef {
@@ -264,9 +267,10 @@ async fn delete(
     state: &AppState,
     principal: &Principal,
     app_id: String,
-    selectors: Vec<AppProfileSelector>,
+    parsed: ParsedSelectors,
 ) -> Result<CompatResponse, CompatError> {
     let tenant = app_scope(state, principal, &app_id)?;
+    let (selectors, _) = parsed?;
     let app_id = AppId::parse(app_id)?;
     let records = selectors
         .into_iter()
@@ -286,8 +290,8 @@ pub async fn delete_by_query(
     Path(app_id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<CompatResponse, CompatError> {
-    let (selectors, _) = query_selectors(&QueryParams::parse(query.as_deref()))?;
-    delete(&state, &principal, app_id, selectors).await
+    let parsed = query_selectors(&QueryParams::parse(query.as_deref()));
+    delete(&state, &principal, app_id, parsed).await
 }
 
 pub async fn delete_by_customer(
@@ -295,8 +299,10 @@ pub async fn delete_by_customer(
     Extension(principal): Extension<Principal>,
     Path((app_id, customer_id)): Path<(String, String)>,
 ) -> Result<CompatResponse, CompatError> {
-    let selector = AppProfileSelector::Customer(CustomerId::parse(customer_id)?);
-    delete(&state, &principal, app_id, vec![selector]).await
+    let parsed = CustomerId::parse(customer_id)
+        .map(|id| (vec![AppProfileSelector::Customer(id)], true))
+        .map_err(CompatError::from);
+    delete(&state, &principal, app_id, parsed).await
 }
 
 pub async fn delete_device(
@@ -304,11 +310,14 @@ pub async fn delete_device(
     Extension(principal): Extension<Principal>,
     Path((app_id, user_id, device_id)): Path<(String, String, String)>,
 ) -> Result<CompatResponse, CompatError> {
-    let selector = AppProfileSelector::Device {
-        user_id: UserId::parse(user_id)?,
-        device_id: DeviceId::parse(device_id)?,
-    };
-    delete(&state, &principal, app_id, vec![selector]).await
+    let parsed = (|| {
+        let selector = AppProfileSelector::Device {
+            user_id: UserId::parse(user_id)?,
+            device_id: DeviceId::parse(device_id)?,
+        };
+        Ok((vec![selector], true))
+    })();
+    delete(&state, &principal, app_id, parsed).await
 }
 
 /// §4.13: one device id among the installs linked to `?customerId=`.
@@ -318,17 +327,20 @@ pub async fn delete_device_of_customer(
     Path((app_id, device_id)): Path<(String, String)>,
     RawQuery(query): RawQuery,
 ) -> Result<CompatResponse, CompatError> {
-    let customer_id = QueryParams::parse(query.as_deref())
-        .first("customerId")
-        .ok_or_else(|| {
-            CompatError::new(
-                Code::MandatoryMissing,
-                "Mandatory parameters missing: customerId",
-            )
-        })?;
-    let selector = AppProfileSelector::DeviceOfCustomer {
-        device_id: DeviceId::parse(device_id)?,
-        customer_id: CustomerId::parse(customer_id)?,
-    };
-    delete(&state, &principal, app_id, vec![selector]).await
+    let parsed = (|| {
+        let customer_id = QueryParams::parse(query.as_deref())
+            .first("customerId")
+            .ok_or_else(|| {
+                CompatError::new(
+                    Code::MandatoryMissing,
+                    "Mandatory parameters missing: customerId",
+                )
+            })?;
+        let selector = AppProfileSelector::DeviceOfCustomer {
+            device_id: DeviceId::parse(device_id)?,
+            customer_id: CustomerId::parse(customer_id)?,
+        };
+        Ok((vec![selector], true))
+    })();
+    delete(&state, &principal, app_id, parsed).await
 }

@@ -19,7 +19,11 @@ pub async fn get(
         .write_outcome(&tenant.tenant.tenant_id, &transid)
         .await?
     {
-        Some(outcome) => Ok(write_envelope(&transid, &outcome, NotFoundCode::Standard)),
+        // The status lookup itself succeeded: 200, whatever the write's own code was.
+        Some(outcome) => {
+            let (_, body) = write_envelope(&transid, &outcome, NotFoundCode::Standard);
+            Ok((axum::http::StatusCode::OK, body))
+        }
         None => Err(CompatError::new(Code::NoResult, "No result found")),
     }
 }
