@@ -5,7 +5,7 @@
 //! - `harness`: one function per backend that opens a fresh, empty store (or skips).
 //! - `support`: builders for tenants, records, selectors and batch writes.
 //! - `tenants`, `apps`, `customers`, `app_profiles`, `app_profile_deletes`, `events`,
-//!   `outcomes`, `isolation`: the
+//!   `outcomes`, `lookups`, `isolation`: the
 //!   behaviours, each an `async fn name(store: Arc<dyn Store>)` that arranges, acts and asserts
 //!   on a store it alone uses.
 //!
@@ -23,6 +23,7 @@ mod apps;
 mod customers;
 mod events;
 mod isolation;
+mod lookups;
 mod outcomes;
 mod tenants;
 
@@ -160,6 +161,12 @@ conformance_suite! {
             same_transid_in_two_tenants_keeps_both_outcomes,
             prune_keeps_outcomes_younger_than_a_day,
             prune_after_a_day_removes_the_outcome,
+        }
+        lookups {
+            customers_are_found_by_email,
+            customers_are_found_by_msisdn_and_an_old_value_no_longer_matches,
+            customer_lookups_stay_within_the_tenant,
+            app_profiles_are_found_by_push_id,
         }
         isolation {
             customers_are_invisible_to_another_tenant,
