@@ -1,0 +1,86 @@
+//! One HTTP/1.1 keep-alive connection: the load generator's unit. Requests on it are
+//! sequential, so a worker measures exactly one request's latency at a time.
+
+use anyhow::{Context, bail};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1::SendRequest;
+use hyper::{Method, Request, StatusCode};
+use hyper_util::rt::TokioIo;
+use std::net::SocketAddr;
+
+pub struct Connection {
+    sender: SendRequest<Full<Bytes>>,
+    authority: String,
+}
+
+/// A base URL split into what a connection needs. Only loopback targets are accepted.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub address: SocketAddr,
+}
+
+impl Endpoint {
+    pub fn parse(url: &str) -> anyhow::Result<Self> {
+        let rest = url
+            .strip_prefix("http://")
+            .context("the benchmark speaks plain HTTP: the URL must start with http://")?;
+        let host_port = rest.trim_end_matches('/');
+        let address: SocketAddr = host_port
+            .parse()
+            .with_context(|| format!("{host_port:?} is not an IP:port address"))?;
+        if !address.ip().is_loopback() {
+            bail!(
+                "load is only ever sent to loopback addresses, not {}",
+                address.ip()
+            );
+        }
+        Ok(Endpoint { address })
+    }
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: Bytes,
+}
+
+impl Connection {
+    pub async fn open(endpoint: &Endpoint) -> anyhow::Result<Self> {
+        let stream = tokio::net::TcpStream::connect(endpoint.address).await?;
+        stream.set_nodelay(true)?;
+        let (sender, connection) =
+            hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+        Ok(Connection {
+            sender,
+            authority: endpoint.address.to_string(),
+        })
+    }
+
+    pub async fn send(
+        &mut self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<Bytes>,
+    ) -> anyhow::Result<Reply> {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", &self.authority);
+        if let Some(key) = key {
+            request = request.header("key", key);
+        }
+        if body.is_some() {
+            request = request.header("content-type", "application/json");
+        }
+        let request = request.body(Full::new(body.unwrap_or_default()))?;
+        self.sender.ready().await?;
+        let response = self.sender.send_request(request).await?;
+        let status = response.status();
+        let body = response.into_body().collect().await?.to_bytes();
+        Ok(Reply { status, body })
+    }
+}

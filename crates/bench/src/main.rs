@@ -1,0 +1,131 @@
+//! `profilestore-bench`: starts a profilestore on loopback with a fresh data dir (or targets
+//! `--url`), seeds profiles, runs each workload for a fixed time at a fixed concurrency, and
+//! prints requests/s, records/s, latency percentiles, errors and the ratio to `ceiling`
+//! (GET /healthz) measured in the same run.
+//!
+//! # Layout
+//! - `client`: one HTTP/1.1 keep-alive connection per worker (hyper, no pool).
+//! - `server_process`: the server under test as a child process: start, RSS, restart time.
+//! - `seed`: tenants, apps, customers and devices through the compatible API.
+//! - `workload`: the workloads and the timed runner.
+//! - `report`: the table and the JSON.
+
+mod client;
+mod report;
+mod seed;
+mod server_process;
+mod workload;
+
+use clap::Parser;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "profilestore-bench",
+    about = "Benchmark a profilestore on loopback, side by side with the HTTP ceiling."
+)]
+struct Args {
+    /// Target a running server instead of starting one (loopback only). Needs --profile-key and --app-id.
+    #[arg(long)]
+    url: Option<String>,
+    /// Profile key of the tenant to use with --url.
+    #[arg(long, requires = "url")]
+    profile_key: Option<String>,
+    /// App id of the tenant's app to use with --url.
+    #[arg(long, requires = "url")]
+    app_id: Option<String>,
+    /// The profilestore binary to start (default: next to this one).
+    #[arg(long)]
+    server_bin: Option<PathBuf>,
+    /// Customer profiles to seed, each with one device.
+    #[arg(long, default_value_t = 100_000)]
+    profiles: u64,
+    /// Seconds each workload runs.
+    #[arg(long, default_value_t = 10)]
+    duration: u64,
+    /// Concurrent connections per workload.
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+    /// Also write the figures as JSON to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// A run of seconds for CI: 1000 profiles, 1 s per workload.
+    #[arg(long)]
+    smoke: bool,
+}
+
+fn main() -> anyhow::Result<()> {
+    let mut args = Args::parse();
+    if args.smoke {
+        args.profiles = args.profiles.min(1000);
+        args.duration = 1;
+    }
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?
+        .block_on(run(args))
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
+    let duration = Duration::from_secs(args.duration.max(1));
+    let (mut server, target) = match &args.url {
+        Some(url) => {
+            let target =
+                seed::Target::existing(url, args.profile_key.clone(), args.app_id.clone())?;
+            (None, target)
+        }
+        None => {
+            let server = server_process::ServerProcess::start(args.server_bin.clone()).await?;
+            let target = seed::Target::create(&server).await?;
+            (Some(server), target)
+        }
+    };
+    eprintln!("seeding {} profiles with one device each...", args.profiles);
+    let seeded = seed::seed(&target, args.profiles, args.concurrency).await?;
+    eprintln!("seeded in {:.1} s", seeded.elapsed.as_secs_f64());
+
+    let mut results = Vec::new();
+    for workload in workload::Workload::ALL {
+        eprintln!(
+            "running {} for {} s at concurrency {}...",
+            workload.name(),
+            duration.as_secs(),
+            args.concurrency
+        );
+        results.push(
+            workload::run(workload, &target, args.profiles, args.concurrency, duration).await?,
+        );
+    }
+
+    let mut facts = report::Facts {
+        profiles: args.profiles,
+        concurrency: args.concurrency,
+        duration_secs: duration.as_secs(),
+        seed_secs: seeded.elapsed.as_secs_f64(),
+        server_rss_bytes: None,
+        database_bytes_per_profile: None,
+        start_secs: None,
+    };
+    if let Some(server) = server.as_mut() {
+        facts.server_rss_bytes = server.rss_bytes();
+        facts.database_bytes_per_profile =
+            Some(server.data_dir_bytes()? as f64 / args.profiles.max(1) as f64);
+        facts.start_secs = Some(server.restart().await?.as_secs_f64());
+    }
+    let report = report::Report::new(facts, results);
+    print!("{}", report.table());
+    if let Some(path) = &args.json {
+        std::fs::write(path, serde_json::to_string_pretty(&report)?)?;
+    }
+    if let Some(server) = server {
+        server.stop().await;
+    }
+    anyhow::ensure!(
+        report.total_errors() == 0,
+        "{} requests failed",
+        report.total_errors()
+    );
+    Ok(())
+}

@@ -1,0 +1,127 @@
+//! The figures of one run: a table for people and the same figures as JSON.
+
+use serde::Serialize;
+use std::fmt::Write;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WorkloadResult {
+    pub name: String,
+    pub requests: u64,
+    pub records: u64,
+    pub errors: u64,
+    pub seconds: f64,
+    pub requests_per_sec: f64,
+    pub records_per_sec: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub p999_ms: f64,
+    /// requests/s of this workload divided by requests/s of `ceiling` in the same run.
+    pub ratio_to_ceiling: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Facts {
+    pub profiles: u64,
+    pub concurrency: usize,
+    pub duration_secs: u64,
+    pub seed_secs: f64,
+    pub server_rss_bytes: Option<u64>,
+    pub database_bytes_per_profile: Option<f64>,
+    /// From spawning the server on the seeded database to its first ready answer.
+    pub start_secs: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NotMeasured {
+    pub name: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub facts: Facts,
+    pub workloads: Vec<WorkloadResult>,
+    pub not_measured: Vec<NotMeasured>,
+}
+
+impl Report {
+    pub fn new(facts: Facts, mut workloads: Vec<WorkloadResult>) -> Self {
+        let ceiling = workloads
+            .iter()
+            .find(|w| w.name == "ceiling")
+            .map(|w| w.requests_per_sec)
+            .filter(|rps| *rps > 0.0);
+        if let Some(ceiling) = ceiling {
+            for workload in &mut workloads {
+                workload.ratio_to_ceiling = Some(workload.requests_per_sec / ceiling);
+            }
+        }
+        let not_measured = crate::workload::NOT_YET_MEASURED
+            .iter()
+            .map(|(name, reason)| NotMeasured {
+                name: (*name).to_owned(),
+                reason: (*reason).to_owned(),
+            })
+            .collect();
+        Report {
+            facts,
+            workloads,
+            not_measured,
+        }
+    }
+
+    pub fn total_errors(&self) -> u64 {
+        self.workloads.iter().map(|w| w.errors).sum()
+    }
+
+    pub fn table(&self) -> String {
+        let mut out = String::new();
+        let facts = &self.facts;
+        let _ = writeln!(
+            out,
+            "profiles {}, concurrency {}, {} s per workload",
+            facts.profiles, facts.concurrency, facts.duration_secs
+        );
+        let _ = writeln!(
+            out,
+            "{:<15} {:>10} {:>12} {:>8} {:>8} {:>9} {:>7} {:>9}",
+            "workload", "req/s", "records/s", "p50 ms", "p99 ms", "p99.9 ms", "errors", "×ceiling"
+        );
+        for w in &self.workloads {
+            let ratio = w
+                .ratio_to_ceiling
+                .map(|r| format!("{r:.2}"))
+                .unwrap_or_else(|| "-".into());
+            let _ = writeln!(
+                out,
+                "{:<15} {:>10.0} {:>12.0} {:>8.2} {:>8.2} {:>9.2} {:>7} {:>9}",
+                w.name,
+                w.requests_per_sec,
+                w.records_per_sec,
+                w.p50_ms,
+                w.p99_ms,
+                w.p999_ms,
+                w.errors,
+                ratio
+            );
+        }
+        for skipped in &self.not_measured {
+            let _ = writeln!(out, "{:<15} not measured: {}", skipped.name, skipped.reason);
+        }
+        let mib = |bytes: u64| bytes as f64 / (1024.0 * 1024.0);
+        if let Some(rss) = facts.server_rss_bytes {
+            let _ = writeln!(out, "server RSS after the run: {:.1} MiB", mib(rss));
+        }
+        if let Some(per_profile) = facts.database_bytes_per_profile {
+            let _ = writeln!(
+                out,
+                "data dir bytes per profile (customer + device): {per_profile:.0}"
+            );
+        }
+        if let Some(start) = facts.start_secs {
+            let _ = writeln!(out, "start on the seeded database: {:.3} s", start);
+        }
+        let _ = writeln!(out, "seeding took {:.1} s", facts.seed_secs);
+        out
+    }
+}

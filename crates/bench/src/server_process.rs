@@ -1,0 +1,165 @@
+//! The server under test, as a child process with a data dir of its own: the harness can read
+//! its RSS, the size of its database and the time it takes to start again.
+
+use anyhow::{Context, bail};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct ServerProcess {
+    binary: PathBuf,
+    data_dir: tempfile::TempDir,
+    child: Child,
+    pub base_url: String,
+}
+
+fn default_binary() -> anyhow::Result<PathBuf> {
+    let me = std::env::current_exe()?;
+    let sibling = me.with_file_name("profilestore");
+    if sibling.exists() {
+        return Ok(sibling);
+    }
+    bail!(
+        "no profilestore binary next to {}; build it (cargo build --release -p profilestore-server) or pass --server-bin",
+        me.display()
+    )
+}
+
+impl ServerProcess {
+    pub async fn start(binary: Option<PathBuf>) -> anyhow::Result<Self> {
+        let binary = match binary {
+            Some(path) => path,
+            None => default_binary()?,
+        };
+        let data_dir = tempfile::tempdir()?;
+        let child = spawn(&binary, data_dir.path())?;
+        let mut server = ServerProcess {
+            binary,
+            data_dir,
+            child: child.0,
+            base_url: child.1,
+        };
+        server.wait_ready(Duration::from_secs(30)).await?;
+        Ok(server)
+    }
+
+    /// Runs an admin command on the server's data dir and returns its JSON output.
+    pub fn admin_json(&self, args: &[&str]) -> anyhow::Result<serde_json::Value> {
+        let output = Command::new(&self.binary)
+            .args(args)
+            .arg("--data-dir")
+            .arg(self.data_dir.path())
+            .output()?;
+        if !output.status.success() {
+            bail!(
+                "{args:?} failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        Ok(serde_json::from_slice(&output.stdout)?)
+    }
+
+    async fn wait_ready(&mut self, limit: Duration) -> anyhow::Result<Duration> {
+        let started = Instant::now();
+        let endpoint = crate::client::Endpoint::parse(&self.base_url)?;
+        loop {
+            if let Ok(mut connection) = crate::client::Connection::open(&endpoint).await
+                && let Ok(reply) = connection
+                    .send(hyper::Method::GET, "/readyz", None, None)
+                    .await
+                && reply.status.is_success()
+            {
+                return Ok(started.elapsed());
+            }
+            if started.elapsed() > limit {
+                bail!("the server was not ready after {limit:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// Resident set size of the server process.
+    pub fn rss_bytes(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
+        let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kib * 1024)
+    }
+
+    /// Bytes of every file in the data dir (database, WAL, secret).
+    pub fn data_dir_bytes(&self) -> anyhow::Result<u64> {
+        let mut total = 0;
+        for entry in std::fs::read_dir(self.data_dir.path())? {
+            total += entry?.metadata()?.len();
+        }
+        Ok(total)
+    }
+
+    /// Stops the server gracefully, starts it again on the same data, and returns the time from
+    /// spawning the process to its first ready answer.
+    pub async fn restart(&mut self) -> anyhow::Result<Duration> {
+        self.terminate()?;
+        let started = Instant::now();
+        let (child, base_url) = spawn(&self.binary, self.data_dir.path())?;
+        self.child = child;
+        self.base_url = base_url;
+        self.wait_ready(Duration::from_secs(60)).await?;
+        Ok(started.elapsed())
+    }
+
+    fn terminate(&mut self) -> anyhow::Result<()> {
+        let status = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status()?;
+        anyhow::ensure!(status.success(), "could not signal the server");
+        self.child.wait()?;
+        Ok(())
+    }
+
+    pub async fn stop(mut self) {
+        let _ = self.terminate();
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `profilestore serve` on a free loopback port and reads the address it logs.
+fn spawn(binary: &Path, data_dir: &Path) -> anyhow::Result<(Child, String)> {
+    let mut child = Command::new(binary)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--log-format",
+            "json",
+            "--data-dir",
+        ])
+        .arg(data_dir)
+        .env("RUST_LOG", "warn,profilestore_server::server=info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("starting {}", binary.display()))?;
+    let mut lines = BufReader::new(child.stderr.take().context("stderr")?).lines();
+    let address = loop {
+        let line = lines
+            .next()
+            .context("the server exited before listening")??;
+        let entry: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+        if entry["fields"]["message"] == "profilestore listening" {
+            break entry["fields"]["address"]
+                .as_str()
+                .context("address")?
+                .to_owned();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    Ok((child, format!("http://{address}")))
+}

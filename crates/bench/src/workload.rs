@@ -1,0 +1,210 @@
+//! The workloads, and the runner that drives one for a fixed time at a fixed concurrency.
+
+use crate::client::Connection;
+use crate::report::WorkloadResult;
+use crate::seed::{Target, customer_id};
+use bytes::Bytes;
+use hdrhistogram::Histogram;
+use hyper::Method;
+use rand::{Rng, SeedableRng};
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Workload {
+    /// GET /healthz: the HTTP limit of this machine for this server.
+    Ceiling,
+    /// Compatible-API GET of one customer by a random id.
+    ReadCustomer,
+    /// Compatible-API GET of the app profiles of a random userId.
+    ReadDevices,
+    /// Compatible-API PUT of one record (a partial update).
+    WriteCustomer,
+    /// Compatible-API PUT of 100 records.
+    WriteBatch,
+}
+
+/// Workloads the issue names that need parts not built yet, and why.
+pub const NOT_YET_MEASURED: &[(&str, &str)] = &[
+    ("sdk_update", "the SDK API (/api/v3) is not built yet"),
+    (
+        "event_lag",
+        "the event stream (/v1/events/stream) is not built yet",
+    ),
+];
+
+const BATCH_RECORDS: u64 = 100;
+
+impl Workload {
+    pub const ALL: [Workload; 5] = [
+        Workload::Ceiling,
+        Workload::ReadCustomer,
+        Workload::ReadDevices,
+        Workload::WriteCustomer,
+        Workload::WriteBatch,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Workload::Ceiling => "ceiling",
+            Workload::ReadCustomer => "read_customer",
+            Workload::ReadDevices => "read_devices",
+            Workload::WriteCustomer => "write_customer",
+            Workload::WriteBatch => "write_batch",
+        }
+    }
+
+    fn records_per_request(self) -> u64 {
+        match self {
+            Workload::WriteBatch => BATCH_RECORDS,
+            _ => 1,
+        }
+    }
+
+    /// The next request of this workload: method, path, key and body.
+    fn request(
+        self,
+        target: &Target,
+        profiles: u64,
+        sequence: u64,
+        rng: &mut impl Rng,
+    ) -> (Method, String, bool, Option<Bytes>) {
+        let random = |rng: &mut dyn rand::RngCore| rng.random_range(0..profiles.max(1));
+        match self {
+            Workload::Ceiling => (Method::GET, "/healthz".to_owned(), false, None),
+            Workload::ReadCustomer => (
+                Method::GET,
+                format!("/resources/v2/customerprofile/{}", customer_id(random(rng))),
+                true,
+                None,
+            ),
+            Workload::ReadDevices => (
+                Method::GET,
+                format!(
+                    "/resources/v2/customerappprofile/{}?identifier=u{}",
+                    target.app_id,
+                    random(rng)
+                ),
+                true,
+                None,
+            ),
+            Workload::WriteCustomer => {
+                let body = json!({"customerId": customer_id(random(rng)), "attributes": {"name": format!("Renamed {sequence}")}});
+                (
+                    Method::PUT,
+                    "/resources/v2/customerprofile".to_owned(),
+                    true,
+                    Some(Bytes::from(body.to_string())),
+                )
+            }
+            Workload::WriteBatch => {
+                let start = random(rng);
+                let records: Vec<_> = (0..BATCH_RECORDS)
+                    .map(|offset| {
+                        let id = (start + offset) % profiles.max(1);
+                        json!({"customerId": customer_id(id), "Attributes": {"balance": format!("{}.{:02}", sequence % 1000, offset)}})
+                    })
+                    .collect();
+                let body = json!({ "Records": records }).to_string();
+                (
+                    Method::PUT,
+                    "/resources/v2/customerprofile".to_owned(),
+                    true,
+                    Some(Bytes::from(body)),
+                )
+            }
+        }
+    }
+
+    fn succeeded(self, status: u16, body: &[u8]) -> bool {
+        match self {
+            Workload::Ceiling => status == 200,
+            _ => status == 200 && contains(body, br#""code":"1000""#),
+        }
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle)
+}
+
+struct WorkerTally {
+    latencies: Histogram<u64>,
+    requests: u64,
+    errors: u64,
+}
+
+/// Runs one workload: `concurrency` connections, each sending requests back to back until
+/// `duration` has passed.
+pub async fn run(
+    workload: Workload,
+    target: &Target,
+    profiles: u64,
+    concurrency: usize,
+    duration: Duration,
+) -> anyhow::Result<WorkloadResult> {
+    let started = Instant::now();
+    let deadline = started + duration;
+    let mut workers = Vec::new();
+    for worker in 0..concurrency.max(1) {
+        let target = target.clone();
+        workers.push(tokio::spawn(async move {
+            let mut connection = Connection::open(&target.endpoint).await?;
+            // Seeded per worker: a run is repeatable, and the RNG can move between threads.
+            let mut rng = rand::rngs::StdRng::seed_from_u64(worker as u64);
+            let mut tally = WorkerTally {
+                latencies: Histogram::new_with_bounds(1, 60_000_000, 3)?,
+                requests: 0,
+                errors: 0,
+            };
+            let mut sequence = worker as u64 * 1_000_000_000;
+            while Instant::now() < deadline {
+                sequence += 1;
+                let (method, path, keyed, body) =
+                    workload.request(&target, profiles, sequence, &mut rng);
+                let key = keyed.then_some(target.key.as_str());
+                let sent = Instant::now();
+                let ok = match connection.send(method, &path, key, body).await {
+                    Ok(reply) => workload.succeeded(reply.status.as_u16(), &reply.body),
+                    Err(_) => {
+                        connection = Connection::open(&target.endpoint).await?;
+                        false
+                    }
+                };
+                tally
+                    .latencies
+                    .saturating_record(sent.elapsed().as_micros() as u64);
+                tally.requests += 1;
+                if !ok {
+                    tally.errors += 1;
+                }
+            }
+            anyhow::Ok(tally)
+        }));
+    }
+    let mut latencies = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
+    let (mut requests, mut errors) = (0, 0);
+    for worker in workers {
+        let tally = worker.await??;
+        latencies.add(&tally.latencies)?;
+        requests += tally.requests;
+        errors += tally.errors;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let millis = |quantile: f64| latencies.value_at_quantile(quantile) as f64 / 1000.0;
+    Ok(WorkloadResult {
+        name: workload.name().to_owned(),
+        requests,
+        records: requests * workload.records_per_request(),
+        errors,
+        seconds: elapsed,
+        requests_per_sec: requests as f64 / elapsed,
+        records_per_sec: (requests * workload.records_per_request()) as f64 / elapsed,
+        p50_ms: millis(0.50),
+        p99_ms: millis(0.99),
+        p999_ms: millis(0.999),
+        ratio_to_ceiling: None,
+    })
+}
