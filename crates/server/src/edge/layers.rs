@@ -28,9 +28,24 @@ pub fn apply<S: Clone + Send + Sync + 'static>(
             REQUEST_TIMEOUT,
         ))
         .layer(axum::middleware::from_fn(super::metrics::track))
-        // Spans carry method, path and request id; never headers, which hold keys.
-        .layer(TraceLayer::new_for_http())
+        // Spans carry method, path and request id; never headers (they hold keys) and never
+        // the query string (it holds customer and user ids).
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
         .layer(CatchPanicLayer::new())
+}
+
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        request_id,
+    )
 }

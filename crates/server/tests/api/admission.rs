@@ -292,3 +292,56 @@ async fn compat_always_200_keeps_the_code_in_the_body() {
         (StatusCode::OK, "7014")
     );
 }
+
+#[tokio::test]
+async fn compat_always_200_leaves_unknown_paths_alone() {
+    let app = spawn_app_with(|s| s.compat_always_200 = true).await;
+
+    let unknown = app
+        .client
+        .get(format!("{}/nowhere", app.base_url))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn an_empty_key_header_does_not_hide_a_secret_key_header() {
+    let app = spawn_app().await;
+    let tenant = app.tenant("acme").await;
+
+    let response = app
+        .client
+        .get(format!("{}{PATH}/x", app.base_url))
+        .header("key", "")
+        .header("secretKey", &tenant.key)
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(crate::support::into_reply(response).await.code(), "7014");
+}
+
+#[tokio::test]
+async fn another_tenants_app_is_7018_even_with_a_malformed_body() {
+    let app = spawn_app().await;
+    let owner = app.tenant("owner").await;
+    let other = app.tenant("other").await;
+    let asset = app.app(&owner, "shop").await;
+
+    let response = app
+        .client
+        .post(format!(
+            "{}/resources/v2/customerappprofile/{}",
+            app.base_url, asset.app_id
+        ))
+        .header("key", &other.key)
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(crate::support::into_reply(response).await.code(), "7018");
+}

@@ -92,10 +92,11 @@ async fn write(
     state: AppState,
     principal: Principal,
     app_id: String,
-    body: serde_json::Value,
+    body: Result<JsonBody, CompatError>,
     mode: WriteMode,
 ) -> Result<CompatResponse, CompatError> {
     let tenant = app_scope(&state, &principal, &app_id)?;
+    let JsonBody(body) = body?;
     let app_id = AppId::parse(app_id)?;
     let commands = records(&body)?
         .into_iter()
@@ -113,7 +114,7 @@ pub async fn create(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
     Path(app_id): Path<String>,
-    JsonBody(body): JsonBody,
+    body: Result<JsonBody, CompatError>,
 ) -> Result<CompatResponse, CompatError> {
     write(state, principal, app_id, body, WriteMode::Create).await
 }
@@ -122,7 +123,7 @@ pub async fn update(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
     Path(app_id): Path<String>,
-    JsonBody(body): JsonBody,
+    body: Result<JsonBody, CompatError>,
 ) -> Result<CompatResponse, CompatError> {
     write(state, principal, app_id, body, WriteMode::Update).await
 }

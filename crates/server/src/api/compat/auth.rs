@@ -28,12 +28,13 @@ pub async fn admit(State(state): State<AppState>, mut request: Request, next: Ne
 }
 
 fn principal_of(state: &AppState, request: &Request) -> Result<Principal, CompatError> {
+    // The first header that holds a key: an empty `key` does not hide a `secretKey`.
     let presented = KEY_HEADERS
         .iter()
-        .find_map(|name| request.headers().get(*name))
-        .and_then(|value| value.to_str().ok())
+        .filter_map(|name| request.headers().get(*name))
+        .filter_map(|value| value.to_str().ok())
         .map(str::trim)
-        .filter(|value| !value.is_empty())
+        .find(|value| !value.is_empty())
         .ok_or_else(|| CompatError::new(Code::KeyMissing, "Service Key Missing"))?;
     let principal = state
         .access

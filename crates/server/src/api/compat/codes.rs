@@ -110,7 +110,7 @@ pub fn describe(error: &DomainError) -> (Code, String) {
 pub struct CompatError {
     pub code: Code,
     pub description: String,
-    /// Overrides the code's usual status (413 for an oversized body, 408 for a slow one).
+    /// Overrides the code's usual status (413 for an oversized body).
     pub status: Option<StatusCode>,
 }
 

@@ -85,7 +85,9 @@ pub fn router(state: AppState) -> Router<AppState> {
             state.clone(),
             auth::admit,
         ))
-        .layer(axum::middleware::from_fn_with_state(
+        // A route layer, outside admission: it sees admission's refusals too, and never
+        // touches answers of paths that match no compatible-API route (they stay 404).
+        .route_layer(axum::middleware::from_fn_with_state(
             state,
             auth::always_200,
         ))
