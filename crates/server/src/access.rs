@@ -153,10 +153,15 @@ impl AccessCache {
         let version = self.store.settings_version().await?;
         if version != self.view().version {
             let view = AccessView::build(self.store.access_snapshot().await?);
-            *self
+            let mut current = self
                 .view
                 .write()
-                .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(view);
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            // Two refreshes can overlap (the poller and an explicit one); the slower must not
+            // put back an older view over a newer one.
+            if view.version >= current.version {
+                *current = Arc::new(view);
+            }
         }
         Ok(())
     }
