@@ -7,12 +7,13 @@ pub const MAX_VALUE_BYTES: usize = 4096;
 /// Longest attribute name accepted, in bytes.
 pub const MAX_NAME_BYTES: usize = 64;
 
-/// One attribute write: a value, or the instruction to clear the attribute.
-/// Protocol adapters turn their scalars (strings, numbers, booleans) into text; what is not a
-/// scalar never reaches the domain.
+/// One attribute write: a value, a list of strings, or the instruction to clear the attribute.
+/// Protocol adapters turn their scalars (strings, numbers, booleans) into text; objects and
+/// lists of anything but strings never reach the domain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AttributeValue {
     Text(String),
+    List(Vec<String>),
     Clear,
 }
 

@@ -128,8 +128,15 @@ impl CustomerPatch {
                 ),
                 None => {
                     check_custom_name(&name)?;
-                    if let AttributeValue::Text(text) = &value {
-                        check_text(&name, text)?;
+                    match &value {
+                        AttributeValue::Text(text) => check_text(&name, text)?,
+                        AttributeValue::List(_) => {
+                            return Err(DomainError::invalid(
+                                &name,
+                                "must be a single value, not a list",
+                            ));
+                        }
+                        AttributeValue::Clear => {}
                     }
                     (name, value)
                 }
@@ -148,7 +155,7 @@ impl CustomerPatch {
         for (name, value) in &self.changes {
             match value {
                 AttributeValue::Text(text) => attributes.insert(name.clone(), text.clone()),
-                AttributeValue::Clear => attributes.remove(name),
+                AttributeValue::Clear | AttributeValue::List(_) => attributes.remove(name),
             };
         }
         let custom = attributes

@@ -1,6 +1,7 @@
 //! The one domain error. Protocol adapters map each variant to their own codes
 //! (compat API: 7003, 7011, 7014...; native API: problem+json statuses).
 
+use crate::schema::FieldError;
 use serde::{Deserialize, Serialize};
 
 /// What a profile may be: used to say what was not found or already exists.
@@ -9,6 +10,8 @@ use serde::{Deserialize, Serialize};
 pub enum ProfileKind {
     Customer,
     AppProfile,
+    /// A customer-attribute definition of the schema registry.
+    Attribute,
 }
 
 impl std::fmt::Display for ProfileKind {
@@ -16,6 +19,7 @@ impl std::fmt::Display for ProfileKind {
         f.write_str(match self {
             ProfileKind::Customer => "customer",
             ProfileKind::AppProfile => "app profile",
+            ProfileKind::Attribute => "attribute",
         })
     }
 }
@@ -38,6 +42,18 @@ pub enum DomainError {
     UnknownApp { app_id: String },
     #[error("batch size limit ({max}) exceeded")]
     BatchTooLarge { max: usize },
+    /// An attribute definition is incoherent; each wrong field is named.
+    #[error("invalid attribute definition")]
+    InvalidDefinition { errors: Vec<FieldError> },
+    /// A schema change conflicts with the schema's rules or with stored values.
+    #[error("{reason}")]
+    SchemaConflict {
+        reason: String,
+        /// How many stored profiles stand in the way, when that is the conflict.
+        offending: Option<u64>,
+        /// A few of their customerIds.
+        sample: Vec<String>,
+    },
 }
 
 impl DomainError {

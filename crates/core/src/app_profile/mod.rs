@@ -62,7 +62,8 @@ impl AppProfile {
 /// Validated writes to catalogue attributes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AppProfilePatch {
-    changes: Vec<(&'static str, AttributeValue)>,
+    /// Normalised values by catalogue key; `None` clears the attribute.
+    changes: Vec<(&'static str, Option<String>)>,
 }
 
 /// One app-profile record of a write: the identity keys it names and the attributes it sets.
@@ -89,6 +90,12 @@ impl AppProfileWrite {
             let text = match &value {
                 AttributeValue::Text(text) => Some(text.as_str()),
                 AttributeValue::Clear => None,
+                AttributeValue::List(_) => {
+                    return Err(DomainError::invalid(
+                        &key,
+                        "must be a single value, not a list",
+                    ));
+                }
             };
             match key.to_ascii_lowercase().as_str() {
                 "userid" => write.user_id = text.map(UserId::parse).transpose()?,
@@ -146,8 +153,8 @@ impl AppProfilePatch {
     fn apply_to(&self, attributes: &mut BTreeMap<String, String>) {
         for (key, value) in &self.changes {
             match value {
-                AttributeValue::Text(text) => attributes.insert((*key).to_owned(), text.clone()),
-                AttributeValue::Clear => attributes.remove(*key),
+                Some(text) => attributes.insert((*key).to_owned(), text.clone()),
+                None => attributes.remove(*key),
             };
         }
     }
@@ -156,13 +163,20 @@ impl AppProfilePatch {
 fn normalise(
     attribute: &CatalogueAttribute,
     value: AttributeValue,
-) -> Result<AttributeValue, DomainError> {
+) -> Result<Option<String>, DomainError> {
     let key = attribute.key;
-    let AttributeValue::Text(text) = value else {
-        if attribute.kind == AttributeKind::SystemManaged {
+    let text = match value {
+        AttributeValue::Text(text) => text,
+        AttributeValue::List(_) => {
+            return Err(DomainError::invalid(
+                key,
+                "must be a single value, not a list",
+            ));
+        }
+        AttributeValue::Clear if attribute.kind == AttributeKind::SystemManaged => {
             return Err(DomainError::invalid(key, "set by the server; read-only"));
         }
-        return Ok(AttributeValue::Clear);
+        AttributeValue::Clear => return Ok(None),
     };
     check_text(key, &text)?;
     let normalised = match attribute.kind {
@@ -187,7 +201,7 @@ fn normalise(
             return Err(DomainError::invalid(key, "set by the server; read-only"));
         }
     };
-    Ok(AttributeValue::Text(normalised))
+    Ok(Some(normalised))
 }
 
 /// "[lat,lon]" (spaces allowed), latitude within ±90 and longitude within ±180.

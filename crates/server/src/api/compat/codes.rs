@@ -88,15 +88,35 @@ pub fn describe(error: &DomainError) -> (Code, String) {
         DomainError::NotFound {
             kind: ProfileKind::AppProfile,
         } => (Code::NotFound, "App profile not found".into()),
+        DomainError::NotFound {
+            kind: ProfileKind::Attribute,
+        } => (Code::NotFound, "Attribute not found".into()),
         DomainError::AlreadyExists {
             kind: ProfileKind::Customer,
         } => (Code::AlreadyExists, "customer already exists".into()),
         DomainError::AlreadyExists {
             kind: ProfileKind::AppProfile,
         } => (Code::AlreadyExists, "app profile already exists".into()),
+        DomainError::AlreadyExists {
+            kind: ProfileKind::Attribute,
+        } => (Code::AlreadyExists, "attribute already exists".into()),
         DomainError::UnknownApp { .. } => (
             Code::UnknownApp,
             "invalid app profile or app profile is not linked to this client".into(),
+        ),
+        DomainError::InvalidDefinition { errors } => {
+            let fields: Vec<String> = errors
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect();
+            (
+                Code::InvalidAttribute,
+                format!("Invalid Attribute Value: {}", fields.join("; ")),
+            )
+        }
+        DomainError::SchemaConflict { reason, .. } => (
+            Code::InvalidAttribute,
+            format!("Invalid Attribute Value: {reason}"),
         ),
         DomainError::BatchTooLarge { max } => (
             Code::BatchTooLarge,
