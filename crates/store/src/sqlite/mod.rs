@@ -6,6 +6,7 @@ mod admin;
 mod rows;
 mod tx;
 
+use crate::OpenOptions;
 use crate::error::{StoreError, StoreResult};
 use crate::metrics::timed;
 use crate::model::{
@@ -35,8 +36,9 @@ use tx::SqliteTx;
 /// How long a connection waits for another process's write lock (an admin command) before
 /// giving up with SQLITE_BUSY.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-/// Read connections: reads run in parallel with each other and with the writer.
-const READERS: u32 = 8;
+/// Read connections when the options do not say: reads run in parallel with each other and
+/// with the writer.
+pub const DEFAULT_READERS: u32 = 8;
 
 pub struct SqliteStore {
     writer: SqlitePool,
@@ -46,6 +48,12 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating if missing) the database at a `sqlite://` URL and applies migrations.
     pub async fn open(database_url: &str) -> StoreResult<Self> {
+        Self::open_with(database_url, &OpenOptions::default()).await
+    }
+
+    /// As [`SqliteStore::open`]; `max_connections` sizes the read pool, `statement_timeout` is
+    /// ignored (see [`OpenOptions`]).
+    pub async fn open_with(database_url: &str, open: &OpenOptions) -> StoreResult<Self> {
         let options = SqliteConnectOptions::from_str(database_url)
             .map_err(|e| StoreError::Config(format!("bad SQLite URL: {e}")))?
             .create_if_missing(true)
@@ -60,7 +68,7 @@ impl SqliteStore {
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
         let reader = SqlitePoolOptions::new()
-            .max_connections(READERS)
+            .max_connections(open.max_connections.unwrap_or(DEFAULT_READERS))
             .connect_with(options.read_only(true))
             .await?;
         Ok(SqliteStore { writer, reader })

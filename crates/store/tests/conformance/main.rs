@@ -60,8 +60,7 @@ macro_rules! conformance_suite {
 }
 
 conformance_suite! {
-    // Add `postgres` here once `harness::postgres` exists.
-    backends: [sqlite];
+    backends: [sqlite, postgres];
     tests: {
         tenants {
             create_tenant_returns_it_with_default_settings,

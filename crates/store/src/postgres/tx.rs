@@ -1,0 +1,233 @@
+//! The row-level operations of one PostgreSQL profile write transaction.
+//!
+//! Every such transaction first takes its tenant's advisory lock (`pg_advisory_xact_lock`,
+//! released at commit or rollback). Writes of one tenant are thereby serialised across every
+//! node on the database, which is what keeps "does it exist? then create it", read-modify-write
+//! of attribute maps, custom attribute ids and the gapless event sequence correct under READ
+//! COMMITTED: each statement after the lock sees everything the previous holder committed.
+//! Writes of different tenants never wait for each other; no lock spans tenants.
+
+use super::rows::{
+    fetch_app_profiles, fetch_customer, fetch_linked_app_profiles, tenant_lock_key, to_millis,
+};
+use crate::error::StoreResult;
+use crate::model::AppProfileSelector;
+use crate::ops::WriteTx;
+use crate::outbox::{event_document, new_event_id};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use profilestore_core::app_profile::{AppProfile, AppProfileKey};
+use profilestore_core::batch::BatchOutcome;
+use profilestore_core::change::ChangeEvent;
+use profilestore_core::customer::{CustomerProfile, FIRST_CUSTOM_ATTRIBUTE_ID};
+use profilestore_core::ids::{AppId, CustomerId};
+use sqlx::types::Json;
+use sqlx::{PgPool, Postgres, Transaction};
+
+pub(crate) struct PgTx(pub(crate) Transaction<'static, Postgres>);
+
+impl PgTx {
+    /// Begins a transaction holding the tenant's advisory lock.
+    pub(crate) async fn begin(pool: &PgPool, tenant: &str) -> StoreResult<Self> {
+        let mut tx = pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(tenant_lock_key(tenant))
+            .execute(&mut *tx)
+            .await?;
+        Ok(PgTx(tx))
+    }
+}
+
+#[async_trait]
+impl WriteTx for PgTx {
+    async fn customer(
+        &mut self,
+        tenant: &str,
+        id: &CustomerId,
+    ) -> StoreResult<Option<CustomerProfile>> {
+        fetch_customer(&mut *self.0, tenant, id).await
+    }
+
+    async fn put_customer(&mut self, tenant: &str, profile: &CustomerProfile) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO customers (tenant_id, customer_id, email, msisdn, attributes, version, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (tenant_id, customer_id) DO UPDATE SET email = EXCLUDED.email, msisdn = EXCLUDED.msisdn, \
+             attributes = EXCLUDED.attributes, version = EXCLUDED.version, updated_at = EXCLUDED.updated_at",
+        )
+        .bind(tenant)
+        .bind(profile.customer_id.as_str())
+        .bind(profile.email())
+        .bind(profile.msisdn())
+        .bind(Json(&profile.attributes))
+        .bind(profile.version as i64)
+        .bind(profile.created_at)
+        .bind(profile.updated_at)
+        .execute(&mut *self.0)
+        .await?;
+        Ok(())
+    }
+
+    async fn remove_customer(&mut self, tenant: &str, id: &CustomerId) -> StoreResult<()> {
+        sqlx::query("DELETE FROM customers WHERE tenant_id = $1 AND customer_id = $2")
+            .bind(tenant)
+            .bind(id.as_str())
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+
+    async fn assign_custom_attribute_ids(
+        &mut self,
+        tenant: &str,
+        names: &[String],
+    ) -> StoreResult<()> {
+        let mut unique: Vec<&str> = Vec::with_capacity(names.len());
+        for name in names {
+            if !unique.contains(&name.as_str()) {
+                unique.push(name);
+            }
+        }
+        if unique.is_empty() {
+            return Ok(());
+        }
+        // One statement for every name: the new ones, in the order given, get consecutive ids
+        // after the tenant's highest. The tenant lock makes MAX(id) safe to build on.
+        sqlx::query(
+            "INSERT INTO custom_attributes (tenant_id, name, id) \
+             SELECT $1, fresh.name, \
+                    (SELECT COALESCE(MAX(id), $3 - 1) FROM custom_attributes WHERE tenant_id = $1) \
+                    + ROW_NUMBER() OVER (ORDER BY fresh.position) \
+             FROM UNNEST($2::text[]) WITH ORDINALITY AS fresh(name, position) \
+             WHERE NOT EXISTS (SELECT 1 FROM custom_attributes known \
+                               WHERE known.tenant_id = $1 AND known.name = fresh.name)",
+        )
+        .bind(tenant)
+        .bind(&unique)
+        .bind(FIRST_CUSTOM_ATTRIBUTE_ID)
+        .execute(&mut *self.0)
+        .await?;
+        Ok(())
+    }
+
+    async fn app_profiles(
+        &mut self,
+        tenant: &str,
+        app_id: &AppId,
+        selector: &AppProfileSelector,
+    ) -> StoreResult<Vec<AppProfile>> {
+        fetch_app_profiles(&mut *self.0, tenant, app_id, selector).await
+    }
+
+    async fn linked_app_profiles(
+        &mut self,
+        tenant: &str,
+        customer: &CustomerId,
+    ) -> StoreResult<Vec<AppProfile>> {
+        fetch_linked_app_profiles(&mut *self.0, tenant, customer).await
+    }
+
+    async fn put_app_profile(&mut self, tenant: &str, profile: &AppProfile) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO app_profiles (tenant_id, app_id, user_id, device_id, customer_id, push_id, attributes, \
+             version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+             ON CONFLICT (tenant_id, app_id, user_id, device_id) DO UPDATE SET customer_id = EXCLUDED.customer_id, \
+             push_id = EXCLUDED.push_id, attributes = EXCLUDED.attributes, version = EXCLUDED.version, \
+             updated_at = EXCLUDED.updated_at",
+        )
+        .bind(tenant)
+        .bind(profile.key.app_id.as_str())
+        .bind(profile.key.user_id.as_str())
+        .bind(profile.key.device_id.as_str())
+        .bind(profile.customer_id.as_ref().map(CustomerId::as_str))
+        .bind(profile.push_id())
+        .bind(Json(&profile.attributes))
+        .bind(profile.version as i64)
+        .bind(profile.created_at)
+        .bind(profile.updated_at)
+        .execute(&mut *self.0)
+        .await?;
+        Ok(())
+    }
+
+    async fn remove_app_profile(&mut self, tenant: &str, key: &AppProfileKey) -> StoreResult<()> {
+        sqlx::query(
+            "DELETE FROM app_profiles WHERE tenant_id = $1 AND app_id = $2 AND user_id = $3 AND device_id = $4",
+        )
+        .bind(tenant)
+        .bind(key.app_id.as_str())
+        .bind(key.user_id.as_str())
+        .bind(key.device_id.as_str())
+        .execute(&mut *self.0)
+        .await?;
+        Ok(())
+    }
+
+    async fn append_events(
+        &mut self,
+        tenant: &str,
+        events: &[ChangeEvent],
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let occurred_at = to_millis(now);
+        // Reserve the whole range at once; the tenant lock makes it gapless and in commit order.
+        let count = events.len() as i64;
+        let last: i64 = sqlx::query_scalar(
+            "INSERT INTO event_sequences (tenant_id, last_seq) VALUES ($1, $2) \
+             ON CONFLICT (tenant_id) DO UPDATE SET last_seq = event_sequences.last_seq + EXCLUDED.last_seq \
+             RETURNING last_seq",
+        )
+        .bind(tenant)
+        .bind(count)
+        .fetch_one(&mut *self.0)
+        .await?;
+        let first = last - count + 1;
+        let mut seqs = Vec::with_capacity(events.len());
+        let mut ids = Vec::with_capacity(events.len());
+        let mut types = Vec::with_capacity(events.len());
+        let mut payloads = Vec::with_capacity(events.len());
+        for (seq, event) in (first..).zip(events) {
+            let event_id = new_event_id();
+            payloads.push(event_document(tenant, seq, &event_id, occurred_at, event));
+            seqs.push(seq);
+            ids.push(event_id);
+            types.push(event.event_type.as_str());
+        }
+        sqlx::query(
+            "INSERT INTO outbox (tenant_id, seq, event_id, event_type, occurred_at, payload) \
+             SELECT $1, e.seq, e.event_id, e.event_type, $2, e.payload \
+             FROM UNNEST($3::bigint[], $4::text[], $5::text[], $6::jsonb[]) AS e(seq, event_id, event_type, payload)",
+        )
+        .bind(tenant)
+        .bind(occurred_at)
+        .bind(&seqs)
+        .bind(&ids)
+        .bind(&types)
+        .bind(&payloads)
+        .execute(&mut *self.0)
+        .await?;
+        Ok(())
+    }
+
+    async fn save_outcome(
+        &mut self,
+        tenant: &str,
+        transid: &str,
+        outcome: &BatchOutcome,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO write_outcomes (tenant_id, transid, outcome, expires_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(tenant)
+        .bind(transid)
+        .bind(Json(outcome))
+        .bind(expires_at)
+        .execute(&mut *self.0)
+        .await?;
+        Ok(())
+    }
+}
