@@ -41,7 +41,8 @@ impl Admin {
         settings.ensure_data_dir()?;
         let from_env = std::env::var("PROFILESTORE_SECRET").ok();
         let secret = ServerSecret::load(from_env.as_deref(), &settings.data_dir)?;
-        let store = profilestore_store::open(&settings.database_url).await?;
+        let store =
+            profilestore_store::open_with(&settings.database_url, &settings.open_options()).await?;
         Ok(Admin { store, secret })
     }
 

@@ -5,6 +5,7 @@
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use ipnet::IpNet;
+use profilestore_store::OpenOptions;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -32,7 +33,7 @@ pub struct StoreArgs {
     /// [default: ./profilestore-data]
     #[arg(long, env = "PROFILESTORE_DATA_DIR", global = true)]
     pub data_dir: Option<PathBuf>,
-    /// Database URL (sqlite://...); overrides --data-dir for the database.
+    /// Database URL (sqlite://... or postgres://...); overrides --data-dir for the database.
     #[arg(
         long,
         env = "PROFILESTORE_DATABASE_URL",
@@ -40,6 +41,19 @@ pub struct StoreArgs {
         hide_env_values = true
     )]
     pub database_url: Option<String>,
+    /// Database connections: the pool's size on PostgreSQL [default: 10], the read pool's on
+    /// SQLite [default: 8] (SQLite always has one writer).
+    #[arg(
+        long,
+        env = "PROFILESTORE_DATABASE_POOL_SIZE",
+        global = true,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub database_pool_size: Option<u32>,
+    /// PostgreSQL statement timeout in milliseconds; 0 leaves the server's setting. Ignored on
+    /// SQLite. [default: 0]
+    #[arg(long, env = "PROFILESTORE_STATEMENT_TIMEOUT_MS", global = true)]
+    pub statement_timeout_ms: Option<u64>,
     /// Log format on stderr. [default: text]
     #[arg(long, env = "PROFILESTORE_LOG_FORMAT", global = true)]
     pub log_format: Option<LogFormat>,
@@ -74,6 +88,8 @@ pub struct ServeArgs {
 struct FileConfig {
     data_dir: Option<PathBuf>,
     database_url: Option<String>,
+    database_pool_size: Option<u32>,
+    statement_timeout_ms: Option<u64>,
     log_format: Option<LogFormat>,
     listen: Option<String>,
     tls_cert: Option<PathBuf>,
@@ -97,6 +113,10 @@ fn read_file(path: Option<&Path>) -> anyhow::Result<FileConfig> {
 pub struct StoreSettings {
     pub data_dir: PathBuf,
     pub database_url: String,
+    /// Connections to the database (`None`: the backend's default).
+    pub database_pool_size: Option<u32>,
+    /// PostgreSQL's statement_timeout (`None`: the database server's setting).
+    pub statement_timeout: Option<Duration>,
     pub log_format: LogFormat,
 }
 
@@ -142,14 +162,33 @@ impl StoreSettings {
             Some(url) => url,
             None => format!("sqlite://{}", data_dir.join(DATABASE_FILE).display()),
         };
+        let database_pool_size = args.database_pool_size.or(file.database_pool_size);
+        if database_pool_size == Some(0) {
+            bail!("database_pool_size must be at least 1");
+        }
+        let statement_timeout = args
+            .statement_timeout_ms
+            .or(file.statement_timeout_ms)
+            .filter(|ms| *ms > 0)
+            .map(Duration::from_millis);
         Ok(StoreSettings {
             data_dir,
             database_url,
+            database_pool_size,
+            statement_timeout,
             log_format: args
                 .log_format
                 .or(file.log_format)
                 .unwrap_or(LogFormat::Text),
         })
+    }
+
+    /// How the store's connections are set up.
+    pub fn open_options(&self) -> OpenOptions {
+        OpenOptions {
+            max_connections: self.database_pool_size,
+            statement_timeout: self.statement_timeout,
+        }
     }
 
     /// Creates the data dir (the secret lives there even when the database is elsewhere).
@@ -249,6 +288,40 @@ mod tests {
             ..Default::default()
         };
         assert!(ServeSettings::resolve(&StoreArgs::default(), &half_tls).is_err());
+    }
+
+    #[test]
+    fn pool_size_and_statement_timeout_come_from_flags_or_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(
+            &path,
+            "database_pool_size = 4\nstatement_timeout_ms = 2500\n",
+        )
+        .unwrap();
+        let from_file = StoreSettings::resolve(&StoreArgs {
+            config: Some(path.clone()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(
+            from_file.open_options(),
+            OpenOptions {
+                max_connections: Some(4),
+                statement_timeout: Some(Duration::from_millis(2500)),
+            }
+        );
+        let from_flags = StoreSettings::resolve(&StoreArgs {
+            config: Some(path),
+            database_pool_size: Some(20),
+            statement_timeout_ms: Some(0),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(from_flags.database_pool_size, Some(20));
+        assert_eq!(from_flags.statement_timeout, None, "0 means no timeout");
+        let defaults = StoreSettings::resolve(&StoreArgs::default()).unwrap();
+        assert_eq!(defaults.open_options(), OpenOptions::default());
     }
 
     #[test]

@@ -49,9 +49,12 @@ impl Server {
     /// Opens the store, binds the listener and starts serving; returns once accepting.
     pub async fn start(settings: ServeSettings) -> anyhow::Result<Self> {
         settings.store.ensure_data_dir()?;
-        let store = profilestore_store::open(&settings.store.database_url)
-            .await
-            .context("opening the store")?;
+        let store = profilestore_store::open_with(
+            &settings.store.database_url,
+            &settings.store.open_options(),
+        )
+        .await
+        .context("opening the store")?;
         let access = AccessCache::load(store.clone())
             .await
             .context("loading tenants")?;

@@ -59,6 +59,8 @@ pub fn settings_for(data_dir: PathBuf) -> ServeSettings {
     let store = StoreSettings {
         database_url: format!("sqlite://{}", data_dir.join("profilestore.db").display()),
         data_dir,
+        database_pool_size: None,
+        statement_timeout: None,
         log_format: LogFormat::Text,
     };
     ServeSettings {
