@@ -42,6 +42,9 @@ pub enum DomainError {
     UnknownApp { app_id: String },
     #[error("batch size limit ({max}) exceeded")]
     BatchTooLarge { max: usize },
+    /// A unique attribute's value is already held by another profile of the tenant.
+    #[error("{attribute}: the value is already held by another customer (unique attribute)")]
+    DuplicateValue { attribute: String },
     /// An attribute definition is incoherent; each wrong field is named.
     #[error("invalid attribute definition")]
     InvalidDefinition { errors: Vec<FieldError> },

@@ -4,6 +4,7 @@
 //! - [`store`]: the trait every backend implements; one transaction per mutation.
 //! - [`model`]: tenants, apps, sealed secrets, selectors and the access snapshot.
 //! - `ops`: the batch operations, written once over a backend's row-level [`ops::WriteTx`].
+//! - `schema_ops`: the schema registry's changes, written once like `ops`.
 //! - `outbox`: the event document, built once for every backend.
 //! - [`sqlite`]: the embedded default (WAL, synchronous=FULL, one writer, a read pool).
 //! - [`postgres`]: many nodes on one database (one pool, per-tenant advisory locks).
@@ -17,6 +18,7 @@ pub mod model;
 pub mod ops;
 mod outbox;
 pub mod postgres;
+mod schema_ops;
 pub mod sqlite;
 pub mod store;
 

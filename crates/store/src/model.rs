@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use profilestore_core::DomainError;
 use profilestore_core::app_profile::AppProfilePatch;
+use profilestore_core::attribute::RawAttribute;
 use profilestore_core::batch::RecordRef;
 use profilestore_core::ids::{CustomerId, DeviceId, UserId};
 
@@ -82,6 +83,14 @@ pub enum AppProfileSelector {
 pub enum CustomerLookup {
     Email(String),
     Msisdn(String),
+}
+
+/// One customer record of a batch write: the id, and its attributes as written. They are
+/// checked against the tenant's schema inside the write transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerInput {
+    pub customer_id: CustomerId,
+    pub attributes: Vec<RawAttribute>,
 }
 
 /// Create or update, for the batch writes.

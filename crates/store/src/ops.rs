@@ -3,16 +3,17 @@
 //! keep the outcome. Backends supply the row-level operations ([`WriteTx`]) and the commit.
 
 use crate::error::StoreResult;
-use crate::model::{AppProfileCommand, AppProfileSelector, BatchRecord, WriteMode};
+use crate::model::{AppProfileCommand, AppProfileSelector, BatchRecord, CustomerInput, WriteMode};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use profilestore_core::DomainError;
 use profilestore_core::app_profile::{self, AppProfile, AppProfileKey};
 use profilestore_core::batch::BatchOutcome;
 use profilestore_core::change::ChangeEvent;
-use profilestore_core::customer::{self, CustomerPatch, CustomerProfile};
+use profilestore_core::customer::{self, CustomerPatch, CustomerProfile, stored_values};
 use profilestore_core::error::ProfileKind;
 use profilestore_core::ids::{AppId, CustomerId};
+use profilestore_core::schema::{AttributeDefinition, Schema, StoredValue};
 
 /// How long a write's outcome stays retrievable through the status endpoint.
 pub const OUTCOME_RETENTION: Duration = Duration::hours(24);
@@ -27,12 +28,40 @@ pub(crate) trait WriteTx: Send {
     ) -> StoreResult<Option<CustomerProfile>>;
     async fn put_customer(&mut self, tenant: &str, profile: &CustomerProfile) -> StoreResult<()>;
     async fn remove_customer(&mut self, tenant: &str, id: &CustomerId) -> StoreResult<()>;
-    /// Gives each name that has no column id yet the next free one.
-    async fn assign_custom_attribute_ids(
+    /// Removes the customer and its typed values.
+    async fn remove_customer_values(&mut self, tenant: &str, id: &CustomerId) -> StoreResult<()>;
+    /// Customers in customerId order after `after`, at most `limit` (schema scans).
+    async fn customers_page(
         &mut self,
         tenant: &str,
-        names: &[String],
+        after: Option<&CustomerId>,
+        limit: u32,
+    ) -> StoreResult<Vec<CustomerProfile>>;
+    /// The tenant's attribute definitions (explicit and implicit, active and retired).
+    async fn definitions(&mut self, tenant: &str) -> StoreResult<Vec<AttributeDefinition>>;
+    async fn put_definition(
+        &mut self,
+        tenant: &str,
+        definition: &AttributeDefinition,
     ) -> StoreResult<()>;
+    async fn remove_definition(&mut self, tenant: &str, name: &str) -> StoreResult<()>;
+    /// Replaces the typed index entries of one customer.
+    async fn replace_stored_values(
+        &mut self,
+        tenant: &str,
+        customer: &CustomerId,
+        values: &[StoredValue],
+    ) -> StoreResult<()>;
+    /// Removes every typed index entry of one attribute (purge).
+    async fn remove_attribute_values(&mut self, tenant: &str, attribute_id: i64)
+    -> StoreResult<()>;
+    /// The customer that holds this value of a unique attribute, if any.
+    async fn unique_holder(
+        &mut self,
+        tenant: &str,
+        attribute_id: i64,
+        sort_key: &[u8],
+    ) -> StoreResult<Option<String>>;
     async fn app_profiles(
         &mut self,
         tenant: &str,
@@ -84,14 +113,18 @@ pub(crate) async fn write_customers(
     tenant: &str,
     transid: &str,
     mode: WriteMode,
-    records: Vec<BatchRecord<CustomerPatch>>,
+    records: Vec<BatchRecord<CustomerInput>>,
 ) -> StoreResult<BatchOutcome> {
     let now = Utc::now();
     let mut outcome = BatchOutcome::default();
     let mut events = Vec::new();
+    // Read inside the write transaction: the schema cannot change under the batch.
+    let mut schema = Schema::new(tx.definitions(tenant).await?);
     for (record, parsed) in records {
         let result = match parsed {
-            Ok(patch) => apply_customer(tx, tenant, mode, &patch, now, &mut events).await?,
+            Ok(input) => {
+                apply_customer(tx, tenant, mode, input, &mut schema, now, &mut events).await?
+            }
             Err(refused) => Err(refused),
         };
         outcome.push(record, result);
@@ -104,28 +137,82 @@ async fn apply_customer(
     tx: &mut dyn WriteTx,
     tenant: &str,
     mode: WriteMode,
-    patch: &CustomerPatch,
+    input: CustomerInput,
+    schema: &mut Schema,
     now: DateTime<Utc>,
     events: &mut Vec<ChangeEvent>,
 ) -> RecordResult {
+    let patch = match CustomerPatch::parse(input.customer_id, input.attributes, schema) {
+        Ok(patch) => patch,
+        Err(refused) => return Ok(Err(refused)),
+    };
     let existing = tx.customer(tenant, &patch.customer_id).await?;
     let applied = match mode {
         WriteMode::Create => {
-            customer::create(existing.as_ref(), patch, now).map(|(p, e)| (p, Some(e)))
+            customer::create(existing.as_ref(), &patch, schema, now).map(|(p, e)| (p, Some(e)))
         }
-        WriteMode::Update => customer::update(existing.as_ref(), patch, now),
+        WriteMode::Update => customer::update(existing.as_ref(), &patch, now),
     };
     let (profile, event) = match applied {
         Ok(applied) => applied,
         Err(refused) => return Ok(Err(refused)),
     };
-    if let Some(event) = event {
-        let names: Vec<String> = patch.custom_names().map(str::to_owned).collect();
-        tx.assign_custom_attribute_ids(tenant, &names).await?;
-        tx.put_customer(tenant, &profile).await?;
-        events.push(event);
+    let Some(event) = event else {
+        return Ok(Ok(()));
+    };
+    if let Some(attribute) = duplicate_unique_value(tx, tenant, &profile, schema).await? {
+        return Ok(Err(DomainError::DuplicateValue { attribute }));
     }
+    let unregistered: Vec<String> = patch
+        .unregistered_names(schema)
+        .map(str::to_owned)
+        .collect();
+    for name in unregistered {
+        let definition = AttributeDefinition::implicit_string(schema.next_id(), &name);
+        tx.put_definition(tenant, &definition).await?;
+        schema.insert(definition);
+    }
+    save_customer(tx, tenant, &profile, schema).await?;
+    events.push(event);
     Ok(Ok(()))
+}
+
+/// Writes a customer row and its typed index entries together.
+pub(crate) async fn save_customer(
+    tx: &mut dyn WriteTx,
+    tenant: &str,
+    profile: &CustomerProfile,
+    schema: &Schema,
+) -> StoreResult<()> {
+    tx.put_customer(tenant, profile).await?;
+    tx.replace_stored_values(
+        tenant,
+        &profile.customer_id,
+        &stored_values(profile, schema),
+    )
+    .await
+}
+
+/// The name of the first unique attribute whose value another customer already holds.
+async fn duplicate_unique_value(
+    tx: &mut dyn WriteTx,
+    tenant: &str,
+    profile: &CustomerProfile,
+    schema: &Schema,
+) -> StoreResult<Option<String>> {
+    for value in stored_values(profile, schema)
+        .into_iter()
+        .filter(|v| v.unique)
+    {
+        if let Some(holder) = tx
+            .unique_holder(tenant, value.attribute_id, &value.sort_key)
+            .await?
+            && holder != profile.customer_id.as_str()
+        {
+            return Ok(schema.by_id(value.attribute_id).map(|d| d.name.clone()));
+        }
+    }
+    Ok(None)
 }
 
 pub(crate) async fn delete_customers(
@@ -161,6 +248,7 @@ async fn delete_customer(
         Err(refused) => return Ok(Err(refused)),
     };
     tx.remove_customer(tenant, id).await?;
+    tx.remove_customer_values(tenant, id).await?;
     events.push(event);
     for linked in tx.linked_app_profiles(tenant, id).await? {
         if let Some((unlinked, event)) = app_profile::unlink(&linked, now) {
@@ -244,8 +332,10 @@ async fn apply_app_profile(
             (link, updated)
         }
     };
-    if let Some(customer_id) = &link {
-        ensure_customer(tx, tenant, customer_id, now, events).await?;
+    if let Some(customer_id) = &link
+        && let Err(refused) = ensure_customer(tx, tenant, customer_id, now, events).await?
+    {
+        return Ok(Err(refused));
     }
     for (profile, new_events) in changed {
         if !new_events.is_empty() {
@@ -256,20 +346,28 @@ async fn apply_app_profile(
     Ok(Ok(()))
 }
 
-/// A link to an unknown customer creates the customer with just its customerId.
+/// A link to an unknown customer creates the customer with just its customerId (and the
+/// schema's defaults); a schema that requires attributes without defaults refuses the link.
 async fn ensure_customer(
     tx: &mut dyn WriteTx,
     tenant: &str,
     customer_id: &CustomerId,
     now: DateTime<Utc>,
     events: &mut Vec<ChangeEvent>,
-) -> StoreResult<()> {
-    let existing = tx.customer(tenant, customer_id).await?;
-    if let Some((profile, event)) = customer::ensure_exists(existing.as_ref(), customer_id, now) {
-        tx.put_customer(tenant, &profile).await?;
-        events.push(event);
+) -> RecordResult {
+    if tx.customer(tenant, customer_id).await?.is_some() {
+        return Ok(Ok(()));
     }
-    Ok(())
+    let schema = Schema::new(tx.definitions(tenant).await?);
+    match customer::ensure_exists(None, customer_id, &schema, now) {
+        Ok(Some((profile, event))) => {
+            save_customer(tx, tenant, &profile, &schema).await?;
+            events.push(event);
+            Ok(Ok(()))
+        }
+        Ok(None) => Ok(Ok(())),
+        Err(refused) => Ok(Err(refused)),
+    }
 }
 
 pub(crate) async fn delete_app_profiles(

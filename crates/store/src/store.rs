@@ -4,15 +4,18 @@
 
 use crate::error::StoreResult;
 use crate::model::{
-    AccessSnapshot, App, AppProfileCommand, AppProfileSelector, BatchRecord, CustomerLookup,
-    ProfileKeyRecord, SealedSecret, StoredEvent, Tenant, WriteMode,
+    AccessSnapshot, App, AppProfileCommand, AppProfileSelector, BatchRecord, CustomerInput,
+    CustomerLookup, ProfileKeyRecord, SealedSecret, StoredEvent, Tenant, WriteMode,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use profilestore_core::DomainError;
 use profilestore_core::app_profile::AppProfile;
 use profilestore_core::batch::BatchOutcome;
-use profilestore_core::customer::{CustomerPatch, CustomerProfile};
+use profilestore_core::customer::CustomerProfile;
 use profilestore_core::ids::{AppId, CustomerId};
+use profilestore_core::schema::evolution::DefinitionPatch;
+use profilestore_core::schema::{AttributeDefinition, Schema};
 use std::collections::HashMap;
 
 #[async_trait]
@@ -58,7 +61,7 @@ pub trait Store: Send + Sync + 'static {
         tenant_id: &str,
         transid: &str,
         mode: WriteMode,
-        records: Vec<BatchRecord<CustomerPatch>>,
+        records: Vec<BatchRecord<CustomerInput>>,
     ) -> StoreResult<BatchOutcome>;
     /// The customers found among `ids`, in the order asked.
     async fn get_customers(
@@ -79,6 +82,35 @@ pub trait Store: Send + Sync + 'static {
         transid: &str,
         records: Vec<BatchRecord<CustomerId>>,
     ) -> StoreResult<BatchOutcome>;
+    // --- The schema registry of custom customer attributes ---
+    /// Every definition of the tenant (explicit and implicit, active and retired).
+    async fn schema(&self, tenant_id: &str) -> StoreResult<Schema>;
+    /// Defines an attribute (or adopts an implicit one); refusals are `Ok(Err(..))`.
+    async fn create_definition(
+        &self,
+        tenant_id: &str,
+        definition: AttributeDefinition,
+    ) -> StoreResult<Result<AttributeDefinition, DomainError>>;
+    async fn update_definition(
+        &self,
+        tenant_id: &str,
+        name: &str,
+        patch: DefinitionPatch,
+    ) -> StoreResult<Result<AttributeDefinition, DomainError>>;
+    /// Retires an attribute, or with `purge` removes it and its values.
+    async fn retire_definition(
+        &self,
+        tenant_id: &str,
+        name: &str,
+        purge: bool,
+    ) -> StoreResult<Result<AttributeDefinition, DomainError>>;
+    /// Customers whose value of an attribute has this typed sort key.
+    async fn find_customers_by_value(
+        &self,
+        tenant_id: &str,
+        attribute_id: i64,
+        sort_key: &[u8],
+    ) -> StoreResult<Vec<CustomerProfile>>;
     /// Column ids of the tenant's custom customer attributes, by name.
     async fn custom_attribute_ids(&self, tenant_id: &str) -> StoreResult<HashMap<String, i64>>;
 

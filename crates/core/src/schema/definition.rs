@@ -69,9 +69,30 @@ pub struct AttributeDefinition {
     /// Retired attributes refuse writes; their stored values stay readable until purged.
     #[serde(default)]
     pub retired: bool,
+    /// Registered by a write to a tenant that has no schema yet (a string, no constraints),
+    /// not by a definition. A tenant's schema is open while all its attributes are implicit.
+    #[serde(default)]
+    pub implicit: bool,
 }
 
 impl AttributeDefinition {
+    /// The implicit definition of an attribute first written to an open schema.
+    pub fn implicit_string(id: i64, name: &str) -> Self {
+        AttributeDefinition {
+            id,
+            name: name.to_owned(),
+            attribute_type: AttributeType::String,
+            required: false,
+            unique: false,
+            description: None,
+            values: Vec::new(),
+            constraints: Constraints::default(),
+            default: None,
+            retired: false,
+            implicit: true,
+        }
+    }
+
     /// Checks that the definition is coherent: a legal, non-default name; constraints that apply
     /// to the type; bounds that parse and are in order; a compilable pattern; enum values; a
     /// default that is itself a valid value. Bounds and default are normalised to canonical text.
@@ -301,6 +322,7 @@ mod tests {
             constraints: Constraints::default(),
             default: None,
             retired: false,
+            implicit: false,
         }
     }
 

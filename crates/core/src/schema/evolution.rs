@@ -109,6 +109,7 @@ mod tests {
             constraints: Constraints::default(),
             default: None,
             retired: false,
+            implicit: false,
         }
     }
 

@@ -34,8 +34,38 @@ impl Schema {
         self.by_name.get(name)
     }
 
+    /// Adds or replaces a definition (by name).
+    pub fn insert(&mut self, definition: AttributeDefinition) {
+        self.by_name.insert(definition.name.clone(), definition);
+    }
+
+    pub fn remove(&mut self, name: &str) -> Option<AttributeDefinition> {
+        self.by_name.remove(name)
+    }
+
+    /// The definition with this id.
+    pub fn by_id(&self, id: i64) -> Option<&AttributeDefinition> {
+        self.by_name.values().find(|d| d.id == id)
+    }
+
     pub fn definitions(&self) -> impl Iterator<Item = &AttributeDefinition> {
         self.by_name.values()
+    }
+
+    /// A schema is closed once the tenant defined any attribute: from then on, attributes
+    /// that are not defined are refused. Until then it is open: any well-named attribute is
+    /// accepted as a string (compatible clients work unchanged) and registered implicitly.
+    pub fn is_closed(&self) -> bool {
+        self.by_name.values().any(|d| !d.implicit)
+    }
+
+    /// The next free attribute id.
+    pub fn next_id(&self) -> i64 {
+        self.by_name
+            .values()
+            .map(|d| d.id + 1)
+            .max()
+            .unwrap_or(crate::customer::FIRST_CUSTOM_ATTRIBUTE_ID)
     }
 
     /// Definitions that can be written (not retired).

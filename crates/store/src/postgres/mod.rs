@@ -19,21 +19,24 @@ use crate::OpenOptions;
 use crate::error::{StoreError, StoreResult};
 use crate::metrics::timed;
 use crate::model::{
-    AccessSnapshot, App, AppProfileCommand, AppProfileSelector, BatchRecord, CustomerLookup,
-    ProfileKeyRecord, SealedSecret, StoredEvent, Tenant, WriteMode,
+    AccessSnapshot, App, AppProfileCommand, AppProfileSelector, BatchRecord, CustomerInput,
+    CustomerLookup, ProfileKeyRecord, SealedSecret, StoredEvent, Tenant, WriteMode,
 };
-use crate::ops;
 use crate::store::Store;
+use crate::{ops, schema_ops};
 use admin::TenantSetting;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use profilestore_core::DomainError;
 use profilestore_core::app_profile::AppProfile;
 use profilestore_core::batch::BatchOutcome;
-use profilestore_core::customer::{CustomerPatch, CustomerProfile};
+use profilestore_core::customer::CustomerProfile;
 use profilestore_core::ids::{AppId, CustomerId};
+use profilestore_core::schema::evolution::DefinitionPatch;
+use profilestore_core::schema::{AttributeDefinition, Schema};
 use rows::{
     fetch_app_profiles, fetch_app_profiles_by_push_id, fetch_customers, fetch_customers_by,
-    fetch_linked_app_profiles_of,
+    fetch_customers_by_value, fetch_definitions, fetch_linked_app_profiles_of,
 };
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::types::Json;
@@ -238,7 +241,7 @@ impl Store for PgStore {
         tenant_id: &str,
         transid: &str,
         mode: WriteMode,
-        records: Vec<BatchRecord<CustomerPatch>>,
+        records: Vec<BatchRecord<CustomerInput>>,
     ) -> StoreResult<BatchOutcome> {
         timed("write_customers", async {
             tenant_write!(self, tenant_id, |tx| ops::write_customers(
@@ -286,6 +289,69 @@ impl Store for PgStore {
                 records.clone()
             ))
         })
+        .await
+    }
+
+    async fn schema(&self, tenant_id: &str) -> StoreResult<Schema> {
+        Ok(Schema::new(fetch_definitions(&self.pool, tenant_id).await?))
+    }
+
+    async fn create_definition(
+        &self,
+        tenant_id: &str,
+        definition: AttributeDefinition,
+    ) -> StoreResult<Result<AttributeDefinition, DomainError>> {
+        timed("create_definition", async {
+            tenant_write!(self, tenant_id, |tx| schema_ops::create_definition(
+                &mut tx,
+                tenant_id,
+                definition.clone()
+            ))
+        })
+        .await
+    }
+
+    async fn update_definition(
+        &self,
+        tenant_id: &str,
+        name: &str,
+        patch: DefinitionPatch,
+    ) -> StoreResult<Result<AttributeDefinition, DomainError>> {
+        timed("update_definition", async {
+            tenant_write!(self, tenant_id, |tx| schema_ops::update_definition(
+                &mut tx,
+                tenant_id,
+                name,
+                patch.clone()
+            ))
+        })
+        .await
+    }
+
+    async fn retire_definition(
+        &self,
+        tenant_id: &str,
+        name: &str,
+        purge: bool,
+    ) -> StoreResult<Result<AttributeDefinition, DomainError>> {
+        timed("retire_definition", async {
+            tenant_write!(self, tenant_id, |tx| schema_ops::retire_definition(
+                &mut tx, tenant_id, name, purge
+            ))
+        })
+        .await
+    }
+
+    async fn find_customers_by_value(
+        &self,
+        tenant_id: &str,
+        attribute_id: i64,
+        sort_key: &[u8],
+    ) -> StoreResult<Vec<CustomerProfile>> {
+        timed(
+            "find_customers_by_value",
+            fetch_customers_by_value(&self.pool, tenant_id, attribute_id, sort_key),
+        )
         .await
     }
 

@@ -8,7 +8,8 @@
 //! Writes of different tenants never wait for each other; no lock spans tenants.
 
 use super::rows::{
-    fetch_app_profiles, fetch_customer, fetch_linked_app_profiles, tenant_lock_key, to_millis,
+    fetch_app_profiles, fetch_customer, fetch_customers_page, fetch_definitions,
+    fetch_linked_app_profiles, tenant_lock_key, to_millis,
 };
 use crate::error::StoreResult;
 use crate::model::AppProfileSelector;
@@ -19,8 +20,9 @@ use chrono::{DateTime, Utc};
 use profilestore_core::app_profile::{AppProfile, AppProfileKey};
 use profilestore_core::batch::BatchOutcome;
 use profilestore_core::change::ChangeEvent;
-use profilestore_core::customer::{CustomerProfile, FIRST_CUSTOM_ATTRIBUTE_ID};
+use profilestore_core::customer::CustomerProfile;
 use profilestore_core::ids::{AppId, CustomerId};
+use profilestore_core::schema::{AttributeDefinition, StoredValue};
 use sqlx::types::Json;
 use sqlx::{PgPool, Postgres, Transaction};
 
@@ -57,8 +59,8 @@ impl WriteTx for PgTx {
         )
         .bind(tenant)
         .bind(profile.customer_id.as_str())
-        .bind(profile.email())
-        .bind(profile.msisdn())
+        .bind(profile.email_key())
+        .bind(profile.msisdn_key())
         .bind(Json(&profile.attributes))
         .bind(profile.version as i64)
         .bind(profile.created_at)
@@ -77,37 +79,106 @@ impl WriteTx for PgTx {
         Ok(())
     }
 
-    async fn assign_custom_attribute_ids(
+    async fn remove_customer_values(&mut self, tenant: &str, id: &CustomerId) -> StoreResult<()> {
+        sqlx::query("DELETE FROM customer_values WHERE tenant_id = $1 AND customer_id = $2")
+            .bind(tenant)
+            .bind(id.as_str())
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+
+    async fn customers_page(
         &mut self,
         tenant: &str,
-        names: &[String],
+        after: Option<&CustomerId>,
+        limit: u32,
+    ) -> StoreResult<Vec<CustomerProfile>> {
+        fetch_customers_page(&mut *self.0, tenant, after, limit).await
+    }
+
+    async fn definitions(&mut self, tenant: &str) -> StoreResult<Vec<AttributeDefinition>> {
+        fetch_definitions(&mut *self.0, tenant).await
+    }
+
+    async fn put_definition(
+        &mut self,
+        tenant: &str,
+        definition: &AttributeDefinition,
     ) -> StoreResult<()> {
-        let mut unique: Vec<&str> = Vec::with_capacity(names.len());
-        for name in names {
-            if !unique.contains(&name.as_str()) {
-                unique.push(name);
-            }
-        }
-        if unique.is_empty() {
-            return Ok(());
-        }
-        // One statement for every name: the new ones, in the order given, get consecutive ids
-        // after the tenant's highest. The tenant lock makes MAX(id) safe to build on.
         sqlx::query(
-            "INSERT INTO custom_attributes (tenant_id, name, id) \
-             SELECT $1, fresh.name, \
-                    (SELECT COALESCE(MAX(id), $3 - 1) FROM custom_attributes WHERE tenant_id = $1) \
-                    + ROW_NUMBER() OVER (ORDER BY fresh.position) \
-             FROM UNNEST($2::text[]) WITH ORDINALITY AS fresh(name, position) \
-             WHERE NOT EXISTS (SELECT 1 FROM custom_attributes known \
-                               WHERE known.tenant_id = $1 AND known.name = fresh.name)",
+            "INSERT INTO custom_attributes (tenant_id, name, id, definition) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (tenant_id, name) DO UPDATE SET definition = EXCLUDED.definition",
         )
         .bind(tenant)
-        .bind(&unique)
-        .bind(FIRST_CUSTOM_ATTRIBUTE_ID)
+        .bind(&definition.name)
+        .bind(definition.id)
+        .bind(Json(definition))
         .execute(&mut *self.0)
         .await?;
         Ok(())
+    }
+
+    async fn remove_definition(&mut self, tenant: &str, name: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM custom_attributes WHERE tenant_id = $1 AND name = $2")
+            .bind(tenant)
+            .bind(name)
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+
+    async fn replace_stored_values(
+        &mut self,
+        tenant: &str,
+        customer: &CustomerId,
+        values: &[StoredValue],
+    ) -> StoreResult<()> {
+        self.remove_customer_values(tenant, customer).await?;
+        for value in values {
+            sqlx::query(
+                "INSERT INTO customer_values (tenant_id, attribute_id, customer_id, sort_key, is_unique) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(tenant)
+            .bind(value.attribute_id)
+            .bind(customer.as_str())
+            .bind(&value.sort_key)
+            .bind(value.unique)
+            .execute(&mut *self.0)
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn remove_attribute_values(
+        &mut self,
+        tenant: &str,
+        attribute_id: i64,
+    ) -> StoreResult<()> {
+        sqlx::query("DELETE FROM customer_values WHERE tenant_id = $1 AND attribute_id = $2")
+            .bind(tenant)
+            .bind(attribute_id)
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+
+    async fn unique_holder(
+        &mut self,
+        tenant: &str,
+        attribute_id: i64,
+        sort_key: &[u8],
+    ) -> StoreResult<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT customer_id FROM customer_values WHERE tenant_id = $1 AND attribute_id = $2 AND sort_key = $3 \
+             AND is_unique",
+        )
+        .bind(tenant)
+        .bind(attribute_id)
+        .bind(sort_key)
+        .fetch_optional(&mut *self.0)
+        .await?)
     }
 
     async fn app_profiles(

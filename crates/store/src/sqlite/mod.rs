@@ -10,21 +10,24 @@ use crate::OpenOptions;
 use crate::error::{StoreError, StoreResult};
 use crate::metrics::timed;
 use crate::model::{
-    AccessSnapshot, App, AppProfileCommand, AppProfileSelector, BatchRecord, CustomerLookup,
-    ProfileKeyRecord, SealedSecret, StoredEvent, Tenant, WriteMode,
+    AccessSnapshot, App, AppProfileCommand, AppProfileSelector, BatchRecord, CustomerInput,
+    CustomerLookup, ProfileKeyRecord, SealedSecret, StoredEvent, Tenant, WriteMode,
 };
-use crate::ops;
 use crate::store::Store;
+use crate::{ops, schema_ops};
 use admin::TenantSetting;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use profilestore_core::DomainError;
 use profilestore_core::app_profile::AppProfile;
 use profilestore_core::batch::BatchOutcome;
-use profilestore_core::customer::{CustomerPatch, CustomerProfile};
+use profilestore_core::customer::CustomerProfile;
 use profilestore_core::ids::{AppId, CustomerId};
+use profilestore_core::schema::evolution::DefinitionPatch;
+use profilestore_core::schema::{AttributeDefinition, Schema};
 use rows::{
     fetch_app_profiles, fetch_app_profiles_by_push_id, fetch_customer, fetch_customers_by,
-    fetch_linked_app_profiles, from_millis, millis,
+    fetch_customers_by_value, fetch_definitions, fetch_linked_app_profiles, from_millis, millis,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
@@ -184,7 +187,7 @@ impl Store for SqliteStore {
         tenant_id: &str,
         transid: &str,
         mode: WriteMode,
-        records: Vec<BatchRecord<CustomerPatch>>,
+        records: Vec<BatchRecord<CustomerInput>>,
     ) -> StoreResult<BatchOutcome> {
         timed("write_customers", async {
             let mut tx = self.begin_write().await?;
@@ -237,6 +240,75 @@ impl Store for SqliteStore {
             tx.0.commit().await?;
             Ok(outcome)
         })
+        .await
+    }
+
+    async fn schema(&self, tenant_id: &str) -> StoreResult<Schema> {
+        Ok(Schema::new(
+            fetch_definitions(&self.reader, tenant_id).await?,
+        ))
+    }
+
+    async fn create_definition(
+        &self,
+        tenant_id: &str,
+        definition: AttributeDefinition,
+    ) -> StoreResult<Result<AttributeDefinition, DomainError>> {
+        timed("create_definition", async {
+            let mut tx = self.begin_write().await?;
+            let result = schema_ops::create_definition(&mut tx, tenant_id, definition).await?;
+            if result.is_ok() {
+                tx.0.commit().await?;
+            }
+            Ok(result)
+        })
+        .await
+    }
+
+    async fn update_definition(
+        &self,
+        tenant_id: &str,
+        name: &str,
+        patch: DefinitionPatch,
+    ) -> StoreResult<Result<AttributeDefinition, DomainError>> {
+        timed("update_definition", async {
+            let mut tx = self.begin_write().await?;
+            let result = schema_ops::update_definition(&mut tx, tenant_id, name, patch).await?;
+            if result.is_ok() {
+                tx.0.commit().await?;
+            }
+            Ok(result)
+        })
+        .await
+    }
+
+    async fn retire_definition(
+        &self,
+        tenant_id: &str,
+        name: &str,
+        purge: bool,
+    ) -> StoreResult<Result<AttributeDefinition, DomainError>> {
+        timed("retire_definition", async {
+            let mut tx = self.begin_write().await?;
+            let result = schema_ops::retire_definition(&mut tx, tenant_id, name, purge).await?;
+            if result.is_ok() {
+                tx.0.commit().await?;
+            }
+            Ok(result)
+        })
+        .await
+    }
+
+    async fn find_customers_by_value(
+        &self,
+        tenant_id: &str,
+        attribute_id: i64,
+        sort_key: &[u8],
+    ) -> StoreResult<Vec<CustomerProfile>> {
+        timed(
+            "find_customers_by_value",
+            fetch_customers_by_value(&self.reader, tenant_id, attribute_id, sort_key),
+        )
         .await
     }
 

@@ -5,8 +5,9 @@ use crate::error::{StoreError, StoreResult};
 use crate::model::{AppProfileSelector, CustomerLookup};
 use chrono::{DateTime, Utc};
 use profilestore_core::app_profile::{AppProfile, AppProfileKey};
-use profilestore_core::customer::CustomerProfile;
+use profilestore_core::customer::{CustomerProfile, email_key, msisdn_key};
 use profilestore_core::ids::{AppId, CustomerId, DeviceId, UserId};
+use profilestore_core::schema::AttributeDefinition;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Executor, Row, Sqlite};
 use std::collections::BTreeMap;
@@ -81,16 +82,17 @@ pub(crate) async fn fetch_customers_by<'e>(
     tenant: &str,
     lookup: &CustomerLookup,
 ) -> StoreResult<Vec<CustomerProfile>> {
+    // The columns hold lookup keys (email lowercased, msisdn as E.164): match keys to keys.
     let (sql, value) = match lookup {
         CustomerLookup::Email(email) => (
             "SELECT customer_id, attributes, version, created_at, updated_at FROM customers \
              WHERE tenant_id = ? AND email = ? ORDER BY customer_id",
-            email,
+            email_key(email),
         ),
         CustomerLookup::Msisdn(msisdn) => (
             "SELECT customer_id, attributes, version, created_at, updated_at FROM customers \
              WHERE tenant_id = ? AND msisdn = ? ORDER BY customer_id",
-            msisdn,
+            msisdn_key(msisdn).unwrap_or_else(|| msisdn.clone()),
         ),
     };
     let rows = sqlx::query(sql)
@@ -181,4 +183,66 @@ pub(crate) async fn fetch_app_profiles_by_push_id<'e>(
     .fetch_all(executor)
     .await?;
     rows.iter().map(app_profile_from_row).collect()
+}
+
+pub(crate) async fn fetch_customers_page<'e>(
+    executor: impl Executor<'e, Database = Sqlite>,
+    tenant: &str,
+    after: Option<&CustomerId>,
+    limit: u32,
+) -> StoreResult<Vec<CustomerProfile>> {
+    let rows = sqlx::query(
+        "SELECT customer_id, attributes, version, created_at, updated_at FROM customers \
+         WHERE tenant_id = ? AND customer_id > ? ORDER BY customer_id LIMIT ?",
+    )
+    .bind(tenant)
+    .bind(after.map(CustomerId::as_str).unwrap_or_default())
+    .bind(i64::from(limit))
+    .fetch_all(executor)
+    .await?;
+    rows.iter().map(customer_from_row).collect()
+}
+
+/// Every attribute definition of a tenant; rows without a definition are implicit strings.
+pub(crate) async fn fetch_definitions<'e>(
+    executor: impl Executor<'e, Database = Sqlite>,
+    tenant: &str,
+) -> StoreResult<Vec<AttributeDefinition>> {
+    let rows = sqlx::query(
+        "SELECT name, id, definition FROM custom_attributes WHERE tenant_id = ? ORDER BY id",
+    )
+    .bind(tenant)
+    .fetch_all(executor)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let definition: Option<String> = row.try_get("definition")?;
+            Ok(match definition {
+                Some(json) => serde_json::from_str(&json)?,
+                None => AttributeDefinition::implicit_string(
+                    row.try_get("id")?,
+                    &row.try_get::<String, _>("name")?,
+                ),
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn fetch_customers_by_value<'e>(
+    executor: impl Executor<'e, Database = Sqlite>,
+    tenant: &str,
+    attribute_id: i64,
+    sort_key: &[u8],
+) -> StoreResult<Vec<CustomerProfile>> {
+    let rows = sqlx::query(
+        "SELECT c.customer_id, c.attributes, c.version, c.created_at, c.updated_at \
+         FROM customer_values v JOIN customers c ON c.tenant_id = v.tenant_id AND c.customer_id = v.customer_id \
+         WHERE v.tenant_id = ? AND v.attribute_id = ? AND v.sort_key = ? ORDER BY c.customer_id",
+    )
+    .bind(tenant)
+    .bind(attribute_id)
+    .bind(sort_key)
+    .fetch_all(executor)
+    .await?;
+    rows.iter().map(customer_from_row).collect()
 }

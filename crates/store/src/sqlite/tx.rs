@@ -1,6 +1,9 @@
 //! The row-level operations of one SQLite write transaction (`BEGIN IMMEDIATE` on the writer).
 
-use super::rows::{fetch_app_profiles, fetch_customer, fetch_linked_app_profiles, millis};
+use super::rows::{
+    fetch_app_profiles, fetch_customer, fetch_customers_page, fetch_definitions,
+    fetch_linked_app_profiles, millis,
+};
 use crate::error::StoreResult;
 use crate::model::AppProfileSelector;
 use crate::ops::WriteTx;
@@ -10,8 +13,9 @@ use chrono::{DateTime, Utc};
 use profilestore_core::app_profile::{AppProfile, AppProfileKey};
 use profilestore_core::batch::BatchOutcome;
 use profilestore_core::change::ChangeEvent;
-use profilestore_core::customer::{CustomerProfile, FIRST_CUSTOM_ATTRIBUTE_ID};
+use profilestore_core::customer::CustomerProfile;
 use profilestore_core::ids::{AppId, CustomerId};
+use profilestore_core::schema::{AttributeDefinition, StoredValue};
 use sqlx::{Sqlite, Transaction};
 
 pub(crate) struct SqliteTx(pub(crate) Transaction<'static, Sqlite>);
@@ -35,8 +39,8 @@ impl WriteTx for SqliteTx {
         )
         .bind(tenant)
         .bind(profile.customer_id.as_str())
-        .bind(profile.email())
-        .bind(profile.msisdn())
+        .bind(profile.email_key())
+        .bind(profile.msisdn_key())
         .bind(serde_json::to_string(&profile.attributes)?)
         .bind(profile.version as i64)
         .bind(millis(profile.created_at))
@@ -55,24 +59,106 @@ impl WriteTx for SqliteTx {
         Ok(())
     }
 
-    async fn assign_custom_attribute_ids(
+    async fn remove_customer_values(&mut self, tenant: &str, id: &CustomerId) -> StoreResult<()> {
+        sqlx::query("DELETE FROM customer_values WHERE tenant_id = ? AND customer_id = ?")
+            .bind(tenant)
+            .bind(id.as_str())
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+
+    async fn customers_page(
         &mut self,
         tenant: &str,
-        names: &[String],
+        after: Option<&CustomerId>,
+        limit: u32,
+    ) -> StoreResult<Vec<CustomerProfile>> {
+        fetch_customers_page(&mut *self.0, tenant, after, limit).await
+    }
+
+    async fn definitions(&mut self, tenant: &str) -> StoreResult<Vec<AttributeDefinition>> {
+        fetch_definitions(&mut *self.0, tenant).await
+    }
+
+    async fn put_definition(
+        &mut self,
+        tenant: &str,
+        definition: &AttributeDefinition,
     ) -> StoreResult<()> {
-        for name in names {
-            sqlx::query(
-                "INSERT INTO custom_attributes (tenant_id, name, id) \
-                 SELECT ?1, ?2, COALESCE(MAX(id) + 1, ?3) FROM custom_attributes WHERE tenant_id = ?1 \
-                 ON CONFLICT (tenant_id, name) DO NOTHING",
-            )
+        sqlx::query(
+            "INSERT INTO custom_attributes (tenant_id, name, id, definition) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (tenant_id, name) DO UPDATE SET definition = excluded.definition",
+        )
+        .bind(tenant)
+        .bind(&definition.name)
+        .bind(definition.id)
+        .bind(serde_json::to_string(definition)?)
+        .execute(&mut *self.0)
+        .await?;
+        Ok(())
+    }
+
+    async fn remove_definition(&mut self, tenant: &str, name: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM custom_attributes WHERE tenant_id = ? AND name = ?")
             .bind(tenant)
             .bind(name)
-            .bind(FIRST_CUSTOM_ATTRIBUTE_ID)
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+
+    async fn replace_stored_values(
+        &mut self,
+        tenant: &str,
+        customer: &CustomerId,
+        values: &[StoredValue],
+    ) -> StoreResult<()> {
+        self.remove_customer_values(tenant, customer).await?;
+        for value in values {
+            sqlx::query(
+                "INSERT INTO customer_values (tenant_id, attribute_id, customer_id, sort_key, is_unique) \
+                 VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(tenant)
+            .bind(value.attribute_id)
+            .bind(customer.as_str())
+            .bind(&value.sort_key)
+            .bind(i64::from(value.unique))
             .execute(&mut *self.0)
             .await?;
         }
         Ok(())
+    }
+
+    async fn remove_attribute_values(
+        &mut self,
+        tenant: &str,
+        attribute_id: i64,
+    ) -> StoreResult<()> {
+        sqlx::query("DELETE FROM customer_values WHERE tenant_id = ? AND attribute_id = ?")
+            .bind(tenant)
+            .bind(attribute_id)
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+
+    async fn unique_holder(
+        &mut self,
+        tenant: &str,
+        attribute_id: i64,
+        sort_key: &[u8],
+    ) -> StoreResult<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT customer_id FROM customer_values WHERE tenant_id = ? AND attribute_id = ? AND sort_key = ? \
+             AND is_unique = 1",
+        )
+        .bind(tenant)
+        .bind(attribute_id)
+        .bind(sort_key)
+        .fetch_optional(&mut *self.0)
+        .await?)
     }
 
     async fn app_profiles(

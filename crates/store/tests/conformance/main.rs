@@ -5,7 +5,7 @@
 //! - `harness`: one function per backend that opens a fresh, empty store (or skips).
 //! - `support`: builders for tenants, records, selectors and batch writes.
 //! - `tenants`, `apps`, `customers`, `app_profiles`, `app_profile_deletes`, `events`,
-//!   `outcomes`, `lookups`, `isolation`: the
+//!   `outcomes`, `lookups`, `schema`, `isolation`: the
 //!   behaviours, each an `async fn name(store: Arc<dyn Store>)` that arranges, acts and asserts
 //!   on a store it alone uses.
 //!
@@ -25,6 +25,7 @@ mod events;
 mod isolation;
 mod lookups;
 mod outcomes;
+mod schema;
 mod tenants;
 
 /// Instantiates every listed test for one backend: a module named after the backend whose tests
@@ -166,6 +167,20 @@ conformance_suite! {
             customers_are_found_by_msisdn_and_an_old_value_no_longer_matches,
             customer_lookups_stay_within_the_tenant,
             app_profiles_are_found_by_push_id,
+        }
+        schema {
+            definitions_get_ids_from_1001_and_read_back,
+            a_closed_schema_refuses_unknown_and_mistyped_values_and_stores_canonical_forms,
+            an_open_schema_registers_written_attributes_implicitly,
+            defining_an_implicit_attribute_adopts_it_and_canonicalises_stored_values,
+            a_definition_that_stored_values_break_is_refused_with_count_and_sample,
+            unique_values_are_refused_on_write_and_found_by_value,
+            making_an_attribute_unique_checks_for_repeats,
+            tightening_a_constraint_is_checked_against_stored_values,
+            the_type_never_changes,
+            a_required_attribute_needs_a_default_while_profiles_lack_it,
+            retiring_refuses_writes_keeps_values_and_purging_removes_them,
+            schemas_belong_to_their_tenant,
         }
         isolation {
             customers_are_invisible_to_another_tenant,

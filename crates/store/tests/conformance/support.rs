@@ -5,12 +5,12 @@ use profilestore_core::DomainError;
 use profilestore_core::app_profile::{AppProfile, AppProfileKey, AppProfilePatch, AppProfileWrite};
 use profilestore_core::attribute::{AttributeValue, RawAttribute};
 use profilestore_core::batch::{BatchOutcome, RecordRef};
-use profilestore_core::customer::{CustomerPatch, CustomerProfile};
+use profilestore_core::customer::CustomerProfile;
 use profilestore_core::ids::{AppId, CustomerId, DeviceId, UserId};
 use profilestore_store::Store;
 use profilestore_store::model::{
-    AppProfileCommand, AppProfileSelector, BatchRecord, SealedSecret, StoredEvent, Tenant,
-    WriteMode,
+    AppProfileCommand, AppProfileSelector, BatchRecord, CustomerInput, SealedSecret, StoredEvent,
+    Tenant, WriteMode,
 };
 use std::collections::BTreeMap;
 
@@ -106,13 +106,16 @@ pub fn customer_ref(id: &str) -> RecordRef {
 }
 
 /// One valid customer record of a batch.
-pub fn customer(id: &str, attributes: &[(&str, &str)]) -> BatchRecord<CustomerPatch> {
+pub fn customer(id: &str, attributes: &[(&str, &str)]) -> BatchRecord<CustomerInput> {
     customer_raw(id, raw(attributes))
 }
 
-pub fn customer_raw(id: &str, raw: Vec<RawAttribute>) -> BatchRecord<CustomerPatch> {
-    let patch = CustomerPatch::parse(customer_id(id), raw).expect("valid customer patch");
-    (customer_ref(id), Ok(patch))
+pub fn customer_raw(id: &str, raw: Vec<RawAttribute>) -> BatchRecord<CustomerInput> {
+    let input = CustomerInput {
+        customer_id: customer_id(id),
+        attributes: raw,
+    };
+    (customer_ref(id), Ok(input))
 }
 
 /// A record the protocol adapter already refused.
@@ -124,7 +127,7 @@ pub async fn write_customers(
     store: &dyn Store,
     tenant_id: &str,
     mode: WriteMode,
-    records: Vec<BatchRecord<CustomerPatch>>,
+    records: Vec<BatchRecord<CustomerInput>>,
 ) -> BatchOutcome {
     store
         .write_customers(tenant_id, &transid(), mode, records)
@@ -135,7 +138,7 @@ pub async fn write_customers(
 pub async fn create_customers(
     store: &dyn Store,
     tenant_id: &str,
-    records: Vec<BatchRecord<CustomerPatch>>,
+    records: Vec<BatchRecord<CustomerInput>>,
 ) -> BatchOutcome {
     write_customers(store, tenant_id, WriteMode::Create, records).await
 }
@@ -143,7 +146,7 @@ pub async fn create_customers(
 pub async fn update_customers(
     store: &dyn Store,
     tenant_id: &str,
-    records: Vec<BatchRecord<CustomerPatch>>,
+    records: Vec<BatchRecord<CustomerInput>>,
 ) -> BatchOutcome {
     write_customers(store, tenant_id, WriteMode::Update, records).await
 }

@@ -133,10 +133,17 @@ fn record(item: &Value) -> RawRecord {
     }
 }
 
-/// Strings, numbers and booleans become text; null clears the attribute.
+/// Strings, numbers and booleans become text; an array of strings is a list (for list
+/// attributes); null clears the attribute.
 fn attribute_value(name: &str, value: &Value) -> Result<AttributeValue, DomainError> {
     match value {
         Value::Null => Ok(AttributeValue::Clear),
+        Value::Array(items) => items
+            .iter()
+            .map(|item| item.as_str().map(str::to_owned))
+            .collect::<Option<Vec<_>>>()
+            .map(AttributeValue::List)
+            .ok_or_else(|| DomainError::invalid(name, "a list holds strings only")),
         other => scalar_text(name, other).map(AttributeValue::Text),
     }
 }

@@ -104,6 +104,12 @@ pub fn describe(error: &DomainError) -> (Code, String) {
             Code::UnknownApp,
             "invalid app profile or app profile is not linked to this client".into(),
         ),
+        DomainError::DuplicateValue { attribute } => (
+            Code::AlreadyExists,
+            format!(
+                "{attribute}: the value is already held by another customer (unique attribute)"
+            ),
+        ),
         DomainError::InvalidDefinition { errors } => {
             let fields: Vec<String> = errors
                 .iter()

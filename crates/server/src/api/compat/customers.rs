@@ -12,16 +12,17 @@ use crate::state::AppState;
 use axum::Extension;
 use axum::extract::{Path, RawQuery, State};
 use profilestore_core::batch::RecordRef;
-use profilestore_core::customer::CustomerPatch;
 use profilestore_core::ids::CustomerId;
-use profilestore_store::model::{BatchRecord, WriteMode};
+use profilestore_store::model::{BatchRecord, CustomerInput, WriteMode};
 use serde_json::json;
 
 pub fn new_transid() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
-fn parse_patches(body: &serde_json::Value) -> Result<Vec<BatchRecord<CustomerPatch>>, CompatError> {
+/// The records of a customer write; their attributes are checked against the tenant's schema
+/// by the store, inside the write transaction.
+fn parse_inputs(body: &serde_json::Value) -> Result<Vec<BatchRecord<CustomerInput>>, CompatError> {
     Ok(records(body)?
         .into_iter()
         .map(|raw| {
@@ -29,11 +30,13 @@ fn parse_patches(body: &serde_json::Value) -> Result<Vec<BatchRecord<CustomerPat
                 customer_id: raw.customer_id.clone().ok().flatten(),
                 ..RecordRef::default()
             };
-            let patch = raw.customer_id.and_then(|id| {
-                let id = CustomerId::parse(id.unwrap_or_default())?;
-                CustomerPatch::parse(id, raw.attributes?)
+            let input = raw.customer_id.and_then(|id| {
+                Ok(CustomerInput {
+                    customer_id: CustomerId::parse(id.unwrap_or_default())?,
+                    attributes: raw.attributes?,
+                })
             });
-            (record, patch)
+            (record, input)
         })
         .collect())
 }
@@ -45,7 +48,7 @@ async fn write(
     mode: WriteMode,
 ) -> Result<CompatResponse, CompatError> {
     let tenant = tenant_scope(&principal)?;
-    let records = parse_patches(&body)?;
+    let records = parse_inputs(&body)?;
     let transid = new_transid();
     let outcome = state
         .store

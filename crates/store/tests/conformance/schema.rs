@@ -1,0 +1,471 @@
+//! The schema registry: definitions, their evolution rules against stored values, and their
+//! enforcement on every customer write.
+
+use crate::support::*;
+use profilestore_core::DomainError;
+use profilestore_core::schema::evolution::DefinitionPatch;
+use profilestore_core::schema::{AttributeDefinition, AttributeType, Constraints, TypedValue};
+use profilestore_store::Store;
+use std::sync::Arc;
+
+fn definition(name: &str, attribute_type: AttributeType) -> AttributeDefinition {
+    AttributeDefinition {
+        id: 0,
+        name: name.into(),
+        attribute_type,
+        required: false,
+        unique: false,
+        description: None,
+        values: vec![],
+        constraints: Constraints::default(),
+        default: None,
+        retired: false,
+        implicit: false,
+    }
+}
+
+async fn define(
+    store: &dyn Store,
+    tenant: &str,
+    definition: AttributeDefinition,
+) -> AttributeDefinition {
+    store
+        .create_definition(tenant, definition)
+        .await
+        .unwrap()
+        .expect("definition accepted")
+}
+
+fn conflict_count(result: Result<AttributeDefinition, DomainError>) -> (u64, Vec<String>) {
+    match result {
+        Err(DomainError::SchemaConflict {
+            offending: Some(count),
+            sample,
+            ..
+        }) => (count, sample),
+        other => panic!("expected a conflict with stored values, got {other:?}"),
+    }
+}
+
+pub async fn definitions_get_ids_from_1001_and_read_back(store: Arc<dyn Store>) {
+    let acme = tenant(&*store, "acme").await;
+
+    let balance = define(
+        &*store,
+        &acme.tenant_id,
+        definition("balance", AttributeType::Decimal),
+    )
+    .await;
+    let birthday = define(
+        &*store,
+        &acme.tenant_id,
+        definition("date_of_birth", AttributeType::Date),
+    )
+    .await;
+    let schema = store.schema(&acme.tenant_id).await.unwrap();
+
+    assert_eq!((balance.id, birthday.id), (1001, 1002));
+    assert_eq!(schema.get("balance"), Some(&balance));
+    assert!(schema.is_closed());
+    assert_eq!(
+        store
+            .create_definition(
+                &acme.tenant_id,
+                definition("balance", AttributeType::String)
+            )
+            .await
+            .unwrap(),
+        Err(DomainError::AlreadyExists {
+            kind: profilestore_core::error::ProfileKind::Attribute
+        })
+    );
+}
+
+pub async fn a_closed_schema_refuses_unknown_and_mistyped_values_and_stores_canonical_forms(
+    store: Arc<dyn Store>,
+) {
+    let acme = tenant(&*store, "acme").await;
+    define(
+        &*store,
+        &acme.tenant_id,
+        definition("balance", AttributeType::Decimal),
+    )
+    .await;
+
+    let outcome = create_customers(
+        &*store,
+        &acme.tenant_id,
+        vec![
+            customer("C-1", &[("balance", "12.50")]),
+            customer("C-2", &[("balance", "lots")]),
+            customer("C-3", &[("nickname", "Bo")]),
+        ],
+    )
+    .await;
+
+    let refused = errors(&outcome);
+    assert!(refused[0].is_none());
+    assert!(
+        matches!(&refused[1], Some(DomainError::InvalidAttribute { attribute, .. }) if attribute == "balance")
+    );
+    assert!(
+        matches!(&refused[2], Some(DomainError::InvalidAttribute { attribute, .. }) if attribute == "nickname")
+    );
+    assert_eq!(
+        get_customer(&*store, &acme.tenant_id, "C-1")
+            .await
+            .unwrap()
+            .attributes["balance"],
+        "12.5"
+    );
+    assert!(
+        get_customer(&*store, &acme.tenant_id, "C-2")
+            .await
+            .is_none()
+    );
+}
+
+pub async fn an_open_schema_registers_written_attributes_implicitly(store: Arc<dyn Store>) {
+    let acme = tenant(&*store, "acme").await;
+
+    create_customers(
+        &*store,
+        &acme.tenant_id,
+        vec![customer("C-1", &[("nickname", "Bo")])],
+    )
+    .await;
+    let schema = store.schema(&acme.tenant_id).await.unwrap();
+
+    let nickname = schema.get("nickname").expect("registered");
+    assert!(nickname.implicit && !schema.is_closed());
+    assert_eq!(nickname.attribute_type, AttributeType::String);
+}
+
+pub async fn defining_an_implicit_attribute_adopts_it_and_canonicalises_stored_values(
+    store: Arc<dyn Store>,
+) {
+    let acme = tenant(&*store, "acme").await;
+    create_customers(
+        &*store,
+        &acme.tenant_id,
+        vec![customer("C-1", &[("score", "+007")])],
+    )
+    .await;
+    let implicit_id = store
+        .schema(&acme.tenant_id)
+        .await
+        .unwrap()
+        .get("score")
+        .unwrap()
+        .id;
+
+    let adopted = define(
+        &*store,
+        &acme.tenant_id,
+        definition("score", AttributeType::Integer),
+    )
+    .await;
+
+    assert_eq!(adopted.id, implicit_id);
+    assert_eq!(
+        get_customer(&*store, &acme.tenant_id, "C-1")
+            .await
+            .unwrap()
+            .attributes["score"],
+        "7"
+    );
+    let events = all_events(&*store, &acme.tenant_id).await;
+    assert_eq!(events.last().unwrap().event_type, "customer.updated");
+}
+
+pub async fn a_definition_that_stored_values_break_is_refused_with_count_and_sample(
+    store: Arc<dyn Store>,
+) {
+    let acme = tenant(&*store, "acme").await;
+    create_customers(
+        &*store,
+        &acme.tenant_id,
+        vec![
+            customer("C-1", &[("score", "7")]),
+            customer("C-2", &[("score", "many")]),
+        ],
+    )
+    .await;
+
+    let result = store
+        .create_definition(&acme.tenant_id, definition("score", AttributeType::Integer))
+        .await
+        .unwrap();
+
+    assert_eq!(conflict_count(result), (1, vec!["C-2".to_owned()]));
+}
+
+pub async fn unique_values_are_refused_on_write_and_found_by_value(store: Arc<dyn Store>) {
+    let acme = tenant(&*store, "acme").await;
+    let mut account = definition("account", AttributeType::String);
+    account.unique = true;
+    let account = define(&*store, &acme.tenant_id, account).await;
+    create_customers(
+        &*store,
+        &acme.tenant_id,
+        vec![customer("C-1", &[("account", "A-1")])],
+    )
+    .await;
+
+    let duplicate = create_customers(
+        &*store,
+        &acme.tenant_id,
+        vec![customer("C-2", &[("account", "A-1")])],
+    )
+    .await;
+    let same_customer = update_customers(
+        &*store,
+        &acme.tenant_id,
+        vec![customer("C-1", &[("account", "A-1")])],
+    )
+    .await;
+    let key = TypedValue::String("A-1".into()).sort_key();
+    let found = store
+        .find_customers_by_value(&acme.tenant_id, account.id, &key)
+        .await
+        .unwrap();
+
+    assert_eq!(
+        errors(&duplicate),
+        [Some(DomainError::DuplicateValue {
+            attribute: "account".into()
+        })]
+    );
+    assert_eq!(errors(&same_customer), [None]);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].customer_id.as_str(), "C-1");
+}
+
+pub async fn making_an_attribute_unique_checks_for_repeats(store: Arc<dyn Store>) {
+    let acme = tenant(&*store, "acme").await;
+    define(
+        &*store,
+        &acme.tenant_id,
+        definition("account", AttributeType::String),
+    )
+    .await;
+    create_customers(
+        &*store,
+        &acme.tenant_id,
+        vec![
+            customer("C-1", &[("account", "A")]),
+            customer("C-2", &[("account", "A")]),
+        ],
+    )
+    .await;
+
+    let patch = DefinitionPatch {
+        unique: Some(true),
+        ..Default::default()
+    };
+    let result = store
+        .update_definition(&acme.tenant_id, "account", patch)
+        .await
+        .unwrap();
+
+    assert_eq!(conflict_count(result).0, 1);
+}
+
+pub async fn tightening_a_constraint_is_checked_against_stored_values(store: Arc<dyn Store>) {
+    let acme = tenant(&*store, "acme").await;
+    define(
+        &*store,
+        &acme.tenant_id,
+        definition("balance", AttributeType::Decimal),
+    )
+    .await;
+    create_customers(
+        &*store,
+        &acme.tenant_id,
+        vec![
+            customer("C-1", &[("balance", "5")]),
+            customer("C-2", &[("balance", "-3")]),
+            customer("C-3", &[("balance", "-1")]),
+        ],
+    )
+    .await;
+
+    let too_tight = DefinitionPatch {
+        min: Some(Some("0".into())),
+        ..Default::default()
+    };
+    let loose_enough = DefinitionPatch {
+        min: Some(Some("-10".into())),
+        ..Default::default()
+    };
+    let refused = store
+        .update_definition(&acme.tenant_id, "balance", too_tight)
+        .await
+        .unwrap();
+    let accepted = store
+        .update_definition(&acme.tenant_id, "balance", loose_enough)
+        .await
+        .unwrap();
+
+    assert_eq!(
+        conflict_count(refused),
+        (2, vec!["C-2".to_owned(), "C-3".to_owned()])
+    );
+    assert_eq!(accepted.unwrap().constraints.min.as_deref(), Some("-10"));
+}
+
+pub async fn the_type_never_changes(store: Arc<dyn Store>) {
+    let acme = tenant(&*store, "acme").await;
+    define(
+        &*store,
+        &acme.tenant_id,
+        definition("balance", AttributeType::Decimal),
+    )
+    .await;
+
+    let patch = DefinitionPatch {
+        attribute_type: Some(AttributeType::String),
+        ..Default::default()
+    };
+    let result = store
+        .update_definition(&acme.tenant_id, "balance", patch)
+        .await
+        .unwrap();
+
+    assert!(matches!(
+        result,
+        Err(DomainError::SchemaConflict {
+            offending: None,
+            ..
+        })
+    ));
+}
+
+pub async fn a_required_attribute_needs_a_default_while_profiles_lack_it(store: Arc<dyn Store>) {
+    let acme = tenant(&*store, "acme").await;
+    create_customers(&*store, &acme.tenant_id, vec![customer("C-1", &[])]).await;
+    let mut country = definition("country", AttributeType::String);
+    country.required = true;
+
+    let without_default = store
+        .create_definition(&acme.tenant_id, country.clone())
+        .await
+        .unwrap();
+    country.default = Some("GB".into());
+    define(&*store, &acme.tenant_id, country).await;
+    let refused_create =
+        create_customers(&*store, &acme.tenant_id, vec![customer("C-2", &[])]).await;
+
+    assert_eq!(conflict_count(without_default), (1, vec!["C-1".to_owned()]));
+    assert_eq!(
+        get_customer(&*store, &acme.tenant_id, "C-1")
+            .await
+            .unwrap()
+            .attributes["country"],
+        "GB"
+    );
+    assert_eq!(
+        errors(&refused_create),
+        [None],
+        "the default fills a new customer in"
+    );
+    assert_eq!(
+        get_customer(&*store, &acme.tenant_id, "C-2")
+            .await
+            .unwrap()
+            .attributes["country"],
+        "GB"
+    );
+}
+
+pub async fn retiring_refuses_writes_keeps_values_and_purging_removes_them(store: Arc<dyn Store>) {
+    let acme = tenant(&*store, "acme").await;
+    define(
+        &*store,
+        &acme.tenant_id,
+        definition("legacy", AttributeType::String),
+    )
+    .await;
+    create_customers(
+        &*store,
+        &acme.tenant_id,
+        vec![customer("C-1", &[("legacy", "x")])],
+    )
+    .await;
+
+    store
+        .retire_definition(&acme.tenant_id, "legacy", false)
+        .await
+        .unwrap()
+        .unwrap();
+    let write = update_customers(
+        &*store,
+        &acme.tenant_id,
+        vec![customer("C-1", &[("legacy", "y")])],
+    )
+    .await;
+    let kept = get_customer(&*store, &acme.tenant_id, "C-1").await.unwrap();
+    store
+        .retire_definition(&acme.tenant_id, "legacy", true)
+        .await
+        .unwrap()
+        .unwrap();
+    let purged = get_customer(&*store, &acme.tenant_id, "C-1").await.unwrap();
+
+    assert!(matches!(
+        &errors(&write)[0],
+        Some(DomainError::InvalidAttribute { .. })
+    ));
+    assert_eq!(kept.attributes["legacy"], "x");
+    assert!(!purged.attributes.contains_key("legacy"));
+    assert!(
+        store
+            .schema(&acme.tenant_id)
+            .await
+            .unwrap()
+            .get("legacy")
+            .is_none()
+    );
+    assert_eq!(
+        store
+            .retire_definition(&acme.tenant_id, "legacy", false)
+            .await
+            .unwrap(),
+        Err(DomainError::NotFound {
+            kind: profilestore_core::error::ProfileKind::Attribute
+        })
+    );
+}
+
+pub async fn schemas_belong_to_their_tenant(store: Arc<dyn Store>) {
+    let acme = tenant(&*store, "acme").await;
+    let other = tenant(&*store, "other").await;
+    define(
+        &*store,
+        &acme.tenant_id,
+        definition("balance", AttributeType::Decimal),
+    )
+    .await;
+
+    let elsewhere = create_customers(
+        &*store,
+        &other.tenant_id,
+        vec![customer("C-1", &[("balance", "lots")])],
+    )
+    .await;
+
+    assert_eq!(
+        errors(&elsewhere),
+        [None],
+        "the other tenant's schema is still open"
+    );
+    assert!(
+        store
+            .schema(&other.tenant_id)
+            .await
+            .unwrap()
+            .get("balance")
+            .unwrap()
+            .implicit
+    );
+}
