@@ -26,11 +26,18 @@ const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 pub fn router(state: AppState, body_timeout: Duration) -> Router {
+    let (native, openapi) = api::v1::router(state.clone());
+    let openapi = Arc::new(openapi);
     let routes = Router::new()
         .route("/healthz", get(api::health::healthz))
         .route("/readyz", get(api::health::readyz))
         .route("/metrics", get(api::health::metrics))
-        .merge(api::compat::router(state.clone()));
+        .route(
+            "/openapi.json",
+            get(move || async move { axum::Json(openapi.as_ref().clone()) }),
+        )
+        .merge(api::compat::router(state.clone()))
+        .merge(native);
     edge::layers::apply(routes, body_timeout).with_state(state)
 }
 

@@ -2,3 +2,5 @@
 
 pub mod compat;
 pub mod health;
+pub mod json_value;
+pub mod v1;

@@ -1,6 +1,8 @@
 //! The edge: what happens to every request before a protocol adapter sees it (limits, request
-//! ids, metrics) and the client address the IP allow list judges.
+//! ids, metrics), the client address the IP allow list judges, and admission (key, allow
+//! list, rate limit) shared by every tenant-scoped protocol.
 
+pub mod admission;
 pub mod client_ip;
 pub mod layers;
 pub mod metrics;

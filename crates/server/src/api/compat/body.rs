@@ -3,6 +3,7 @@
 //! single `{customerId, attributes}` — with the spellings the product's documents use.
 
 use super::codes::{Code, CompatError};
+use crate::api::json_value::attribute_value;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
@@ -130,21 +131,6 @@ fn record(item: &Value) -> RawRecord {
     RawRecord {
         customer_id,
         attributes,
-    }
-}
-
-/// Strings, numbers and booleans become text; an array of strings is a list (for list
-/// attributes); null clears the attribute.
-fn attribute_value(name: &str, value: &Value) -> Result<AttributeValue, DomainError> {
-    match value {
-        Value::Null => Ok(AttributeValue::Clear),
-        Value::Array(items) => items
-            .iter()
-            .map(|item| item.as_str().map(str::to_owned))
-            .collect::<Option<Vec<_>>>()
-            .map(AttributeValue::List)
-            .ok_or_else(|| DomainError::invalid(name, "a list holds strings only")),
-        other => scalar_text(name, other).map(AttributeValue::Text),
     }
 }
 

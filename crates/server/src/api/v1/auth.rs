@@ -1,0 +1,69 @@
+//! Admission to the native API: the tenant's profile key as `Authorization: Bearer <key>` (or
+//! in the `key` header); refusals are problem+json. App client keys are for the SDK routes.
+
+use super::problem::Problem;
+use crate::access::Principal;
+use crate::edge::admission::{self, Refusal, first_header};
+use crate::state::AppState;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+pub async fn admit(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let bearer = request
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| {
+            value
+                .strip_prefix("Bearer ")
+                .or_else(|| value.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|key| !key.is_empty());
+    let presented = bearer.or_else(|| first_header(&request, &["key"]));
+    match admission::admit(&state, &request, presented) {
+        Ok(Principal::Tenant(tenant)) => {
+            request.extensions_mut().insert(tenant);
+            next.run(request).await
+        }
+        Ok(Principal::App { .. }) => Problem::new(
+            StatusCode::FORBIDDEN,
+            "client-key",
+            "Forbidden",
+            "an app's client key cannot use the native API; use the tenant's profile key",
+        )
+        .into_response(),
+        Err(refusal) => refused(refusal).into_response(),
+    }
+}
+
+fn refused(refusal: Refusal) -> Response {
+    let problem = match refusal {
+        Refusal::KeyMissing => {
+            Problem::unauthorized("send the tenant's profile key as Authorization: Bearer <key>")
+        }
+        Refusal::KeyWrong => Problem::unauthorized("the key is not a valid profile key"),
+        Refusal::IpNotAllowed => Problem::new(
+            StatusCode::FORBIDDEN,
+            "ip-not-allowed",
+            "Forbidden",
+            "the client address is not in the tenant's IP allow list",
+        ),
+        Refusal::RateLimited => Problem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate-limited",
+            "Too many requests",
+            "the tenant's rate limit is reached; retry later",
+        ),
+    };
+    let mut response = problem.into_response();
+    if matches!(refusal, Refusal::KeyMissing | Refusal::KeyWrong) {
+        response.headers_mut().insert(
+            axum::http::header::WWW_AUTHENTICATE,
+            axum::http::HeaderValue::from_static("Bearer"),
+        );
+    }
+    response
+}
