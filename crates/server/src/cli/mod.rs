@@ -2,6 +2,7 @@
 //! same store as the server (they may run while it does; it sees their effect within seconds).
 
 mod app;
+mod schema;
 mod serve;
 mod tenant;
 
@@ -33,6 +34,9 @@ enum Command {
     /// Manage a tenant's apps.
     #[command(subcommand)]
     App(app::AppCommand),
+    /// Manage a tenant's customer-attribute schema (like /v1/customer-attributes).
+    #[command(subcommand)]
+    Schema(schema::SchemaCommand),
 }
 
 pub fn main() -> ExitCode {
@@ -60,6 +64,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 tenant::run(command, &Admin::open(&store_settings).await?).await
             }
             Command::App(command) => app::run(command, &Admin::open(&store_settings).await?).await,
+            Command::Schema(command) => {
+                schema::run(command, &Admin::open(&store_settings).await?).await
+            }
         }
     })
 }

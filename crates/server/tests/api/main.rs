@@ -12,4 +12,5 @@ mod customers;
 mod failures;
 mod health;
 mod restart;
+mod schema_cli;
 mod tls;
