@@ -16,6 +16,9 @@ pub enum StoreError {
     /// A stored value could not be decoded: a bug or a hand-edited database.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// A group transaction (SQLite group commit) failed, so this write was not made.
+    #[error("the write was not committed: {0}")]
+    Commit(String),
     /// The database URL or options are unusable.
     #[error("invalid store configuration: {0}")]
     Config(String),

@@ -5,6 +5,7 @@
 mod admin;
 mod rows;
 mod tx;
+mod writer;
 
 use crate::OpenOptions;
 use crate::error::{StoreError, StoreResult};
@@ -35,6 +36,7 @@ use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::Duration;
 use tx::SqliteTx;
+use writer::GroupWriter;
 
 /// How long a connection waits for another process's write lock (an admin command) before
 /// giving up with SQLITE_BUSY.
@@ -46,6 +48,8 @@ pub const DEFAULT_READERS: u32 = 8;
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
+    /// Profile writes go through group commit; admin writes use `writer` directly.
+    group: GroupWriter,
 }
 
 impl SqliteStore {
@@ -74,7 +78,12 @@ impl SqliteStore {
             .max_connections(open.max_connections.unwrap_or(DEFAULT_READERS))
             .connect_with(options.read_only(true))
             .await?;
-        Ok(SqliteStore { writer, reader })
+        let group = GroupWriter::start(writer.clone());
+        Ok(SqliteStore {
+            writer,
+            reader,
+            group,
+        })
     }
 
     async fn begin_write(&self) -> StoreResult<SqliteTx> {
@@ -190,10 +199,14 @@ impl Store for SqliteStore {
         records: Vec<BatchRecord<CustomerInput>>,
     ) -> StoreResult<BatchOutcome> {
         timed("write_customers", async {
-            let mut tx = self.begin_write().await?;
-            let outcome = ops::write_customers(&mut tx, tenant_id, transid, mode, records).await?;
-            tx.0.commit().await?;
-            Ok(outcome)
+            let (tenant, transid) = (tenant_id.to_owned(), transid.to_owned());
+            self.group
+                .write(move |tx| {
+                    Box::pin(async move {
+                        ops::write_customers(tx, &tenant, &transid, mode, records).await
+                    })
+                })
+                .await
         })
         .await
     }
@@ -235,10 +248,14 @@ impl Store for SqliteStore {
         records: Vec<BatchRecord<CustomerId>>,
     ) -> StoreResult<BatchOutcome> {
         timed("delete_customers", async {
-            let mut tx = self.begin_write().await?;
-            let outcome = ops::delete_customers(&mut tx, tenant_id, transid, records).await?;
-            tx.0.commit().await?;
-            Ok(outcome)
+            let (tenant, transid) = (tenant_id.to_owned(), transid.to_owned());
+            self.group
+                .write(move |tx| {
+                    Box::pin(
+                        async move { ops::delete_customers(tx, &tenant, &transid, records).await },
+                    )
+                })
+                .await
         })
         .await
     }
@@ -255,12 +272,14 @@ impl Store for SqliteStore {
         definition: AttributeDefinition,
     ) -> StoreResult<Result<AttributeDefinition, DomainError>> {
         timed("create_definition", async {
-            let mut tx = self.begin_write().await?;
-            let result = schema_ops::create_definition(&mut tx, tenant_id, definition).await?;
-            if result.is_ok() {
-                tx.0.commit().await?;
-            }
-            Ok(result)
+            let tenant = tenant_id.to_owned();
+            self.group
+                .write(move |tx| {
+                    Box::pin(
+                        async move { schema_ops::create_definition(tx, &tenant, definition).await },
+                    )
+                })
+                .await
         })
         .await
     }
@@ -272,12 +291,14 @@ impl Store for SqliteStore {
         patch: DefinitionPatch,
     ) -> StoreResult<Result<AttributeDefinition, DomainError>> {
         timed("update_definition", async {
-            let mut tx = self.begin_write().await?;
-            let result = schema_ops::update_definition(&mut tx, tenant_id, name, patch).await?;
-            if result.is_ok() {
-                tx.0.commit().await?;
-            }
-            Ok(result)
+            let (tenant, name) = (tenant_id.to_owned(), name.to_owned());
+            self.group
+                .write(move |tx| {
+                    Box::pin(async move {
+                        schema_ops::update_definition(tx, &tenant, &name, patch).await
+                    })
+                })
+                .await
         })
         .await
     }
@@ -289,12 +310,14 @@ impl Store for SqliteStore {
         purge: bool,
     ) -> StoreResult<Result<AttributeDefinition, DomainError>> {
         timed("retire_definition", async {
-            let mut tx = self.begin_write().await?;
-            let result = schema_ops::retire_definition(&mut tx, tenant_id, name, purge).await?;
-            if result.is_ok() {
-                tx.0.commit().await?;
-            }
-            Ok(result)
+            let (tenant, name) = (tenant_id.to_owned(), name.to_owned());
+            self.group
+                .write(move |tx| {
+                    Box::pin(async move {
+                        schema_ops::retire_definition(tx, &tenant, &name, purge).await
+                    })
+                })
+                .await
         })
         .await
     }
@@ -330,11 +353,15 @@ impl Store for SqliteStore {
         records: Vec<BatchRecord<AppProfileCommand>>,
     ) -> StoreResult<BatchOutcome> {
         timed("write_app_profiles", async {
-            let mut tx = self.begin_write().await?;
-            let outcome =
-                ops::write_app_profiles(&mut tx, tenant_id, transid, app_id, records).await?;
-            tx.0.commit().await?;
-            Ok(outcome)
+            let (tenant, transid, app_id) =
+                (tenant_id.to_owned(), transid.to_owned(), app_id.clone());
+            self.group
+                .write(move |tx| {
+                    Box::pin(async move {
+                        ops::write_app_profiles(tx, &tenant, &transid, &app_id, records).await
+                    })
+                })
+                .await
         })
         .await
     }
@@ -388,11 +415,15 @@ impl Store for SqliteStore {
         records: Vec<BatchRecord<AppProfileSelector>>,
     ) -> StoreResult<BatchOutcome> {
         timed("delete_app_profiles", async {
-            let mut tx = self.begin_write().await?;
-            let outcome =
-                ops::delete_app_profiles(&mut tx, tenant_id, transid, app_id, records).await?;
-            tx.0.commit().await?;
-            Ok(outcome)
+            let (tenant, transid, app_id) =
+                (tenant_id.to_owned(), transid.to_owned(), app_id.clone());
+            self.group
+                .write(move |tx| {
+                    Box::pin(async move {
+                        ops::delete_app_profiles(tx, &tenant, &transid, &app_id, records).await
+                    })
+                })
+                .await
         })
         .await
     }

@@ -1,0 +1,192 @@
+//! Group commit for SQLite. Profile writes are sent to one writer task, which runs every write
+//! waiting at that moment in ONE transaction (each under its own savepoint, so a failing write
+//! is rolled back alone) and commits once: one fsync acknowledges the whole group. Nothing is
+//! acknowledged before that commit returns. A lone write is not delayed: the task starts as soon
+//! as one arrives, and the writes that arrive during its fsync form the next group.
+
+use super::tx::SqliteTx;
+use crate::error::{StoreError, StoreResult};
+use sqlx::SqlitePool;
+use std::future::Future;
+use std::pin::Pin;
+use tokio::sync::{mpsc, oneshot};
+
+/// Most writes committed together; bounds a group's transaction and latency.
+const MAX_GROUP: usize = 256;
+/// Writes waiting for the writer before senders are slowed down (backpressure).
+const QUEUE: usize = 4096;
+
+pub(crate) type BoxFuture<'t, T> = Pin<Box<dyn Future<Output = T> + Send + 't>>;
+
+/// Sends the outcome once the group's commit is known: the write's value when the commit
+/// succeeded, the commit's error when it did not.
+type Delivery = Box<dyn FnOnce(Result<(), String>) + Send>;
+
+/// One write: run it inside the group transaction; say whether it succeeded and how to answer.
+type Job = Box<dyn for<'t> FnOnce(&'t mut SqliteTx) -> BoxFuture<'t, (bool, Delivery)> + Send>;
+
+#[derive(Clone)]
+pub(crate) struct GroupWriter {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl GroupWriter {
+    pub(crate) fn start(pool: SqlitePool) -> Self {
+        let (jobs, queue) = mpsc::channel(QUEUE);
+        tokio::spawn(run(pool, queue));
+        GroupWriter { jobs }
+    }
+
+    /// Runs `work` in the next group transaction and returns its value once that transaction
+    /// is durable.
+    pub(crate) async fn write<T, F>(&self, work: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: for<'t> FnOnce(&'t mut SqliteTx) -> BoxFuture<'t, StoreResult<T>> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel::<StoreResult<T>>();
+        let job: Job = Box::new(move |tx| {
+            Box::pin(async move {
+                match work(tx).await {
+                    Ok(value) => {
+                        let deliver: Delivery = Box::new(move |committed| {
+                            let _ =
+                                reply.send(committed.map(|()| value).map_err(StoreError::Commit));
+                        });
+                        (true, deliver)
+                    }
+                    Err(error) => {
+                        let deliver: Delivery = Box::new(move |_| {
+                            let _ = reply.send(Err(error));
+                        });
+                        (false, deliver)
+                    }
+                }
+            })
+        });
+        self.jobs
+            .send(job)
+            .await
+            .map_err(|_| StoreError::Commit("the store is closed".into()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Commit("the group transaction failed".into()))?
+    }
+}
+
+async fn run(pool: SqlitePool, mut queue: mpsc::Receiver<Job>) {
+    while let Some(first) = queue.recv().await {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match queue.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        metrics::histogram!("store_group_commit_size").record(group.len() as f64);
+        commit_group(&pool, group).await;
+    }
+}
+
+async fn commit_group(pool: &SqlitePool, group: Vec<Job>) {
+    // A job dropped without running drops its reply: its caller gets an error answer.
+    let mut tx = match pool.begin_with("BEGIN IMMEDIATE").await {
+        Ok(tx) => SqliteTx(tx),
+        Err(error) => {
+            tracing::warn!(%error, writes = group.len(), "group transaction could not begin");
+            return;
+        }
+    };
+    let mut deliveries = Vec::with_capacity(group.len());
+    let mut broken: Option<String> = None;
+    for job in group {
+        if broken.is_some() {
+            drop(job);
+            continue;
+        }
+        if let Err(error) = sqlx::query("SAVEPOINT write").execute(&mut *tx.0).await {
+            broken = Some(error.to_string());
+            continue;
+        }
+        let (ok, deliver) = job(&mut tx).await;
+        if let Err(error) = close_savepoint(&mut tx, ok).await {
+            broken = Some(error.to_string());
+        }
+        deliveries.push(deliver);
+    }
+    let committed = match broken {
+        Some(reason) => {
+            tracing::warn!(%reason, "group transaction rolled back");
+            let _ = tx.0.rollback().await;
+            Err(reason)
+        }
+        None => tx.0.commit().await.map_err(|error| error.to_string()),
+    };
+    for deliver in deliveries {
+        deliver(committed.clone());
+    }
+}
+
+/// Keeps a successful write's changes, or undoes a failed one alone; the others stand.
+async fn close_savepoint(tx: &mut SqliteTx, ok: bool) -> Result<(), sqlx::Error> {
+    if !ok {
+        sqlx::query("ROLLBACK TO write").execute(&mut *tx.0).await?;
+    }
+    sqlx::query("RELEASE write").execute(&mut *tx.0).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+    use std::str::FromStr;
+
+    async fn pool(dir: &tempfile::TempDir) -> SqlitePool {
+        let url = format!("sqlite://{}", dir.path().join("w.db").display());
+        let options = SqliteConnectOptions::from_str(&url)
+            .unwrap()
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal);
+        let pool = SqlitePoolOptions::new().max_connections(1).connect_with(options).await.unwrap();
+        sqlx::query("CREATE TABLE t (n INTEGER PRIMARY KEY)").execute(&pool).await.unwrap();
+        pool
+    }
+
+    #[tokio::test]
+    async fn a_failing_write_is_undone_alone_and_the_others_of_its_group_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = pool(&dir).await;
+        let writer = GroupWriter::start(pool.clone());
+
+        let mut writes = tokio::task::JoinSet::new();
+        for n in 0..30i64 {
+            let writer = writer.clone();
+            writes.spawn(async move {
+                let result = writer
+                    .write(move |tx| {
+                        Box::pin(async move {
+                            sqlx::query("INSERT INTO t (n) VALUES (?)").bind(n).execute(&mut *tx.0).await?;
+                            if n % 3 == 0 {
+                                // Fails after this write's own insert: the insert must go too.
+                                sqlx::query("INSERT INTO missing_table VALUES (1)").execute(&mut *tx.0).await?;
+                            }
+                            Ok(n)
+                        })
+                    })
+                    .await;
+                (n, result.is_ok())
+            });
+        }
+        let mut answered = Vec::new();
+        while let Some(done) = writes.join_next().await {
+            answered.push(done.unwrap());
+        }
+
+        let stored: Vec<i64> = sqlx::query_scalar("SELECT n FROM t ORDER BY n").fetch_all(&pool).await.unwrap();
+        let expected: Vec<i64> = (0..30).filter(|n| n % 3 != 0).collect();
+        assert_eq!(stored, expected);
+        assert_eq!(answered.len(), 30);
+        assert!(answered.iter().all(|(n, ok)| *ok == (n % 3 != 0)));
+    }
+}
