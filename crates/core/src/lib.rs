@@ -5,6 +5,7 @@
 //! - [`attribute`]: attribute values as written by a client, and the checks on their shape.
 //! - [`customer`]: customer profiles, their default attributes and the patches that change them.
 //! - [`app_profile`]: app profiles (one per app install) and their fixed attribute catalogue.
+//! - [`device`]: device attribute monitors, the per-app policy, and the app options.
 //! - [`schema`]: typed customer attributes: types, definitions and their evolution.
 //! - [`change`]: the change events every mutation produces (written to the outbox by the store).
 //! - [`batch`]: per-record outcomes of a batch write, kept for the status endpoint.
@@ -17,6 +18,7 @@ pub mod attribute;
 pub mod batch;
 pub mod change;
 pub mod customer;
+pub mod device;
 pub mod error;
 pub mod ids;
 pub mod schema;

@@ -19,6 +19,7 @@ pub mod ops;
 mod outbox;
 pub mod postgres;
 mod schema_ops;
+mod sdk_ops;
 pub mod sqlite;
 pub mod store;
 

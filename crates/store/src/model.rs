@@ -3,9 +3,10 @@
 
 use chrono::{DateTime, Utc};
 use profilestore_core::DomainError;
-use profilestore_core::app_profile::AppProfilePatch;
+use profilestore_core::app_profile::{AppProfileKey, AppProfilePatch};
 use profilestore_core::attribute::RawAttribute;
 use profilestore_core::batch::RecordRef;
+use profilestore_core::device::{AppOptions, DevicePolicy, Platform};
 use profilestore_core::ids::{CustomerId, DeviceId, UserId};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +47,21 @@ pub struct App {
     pub name: String,
     pub client_key: SealedSecret,
     pub created_at: DateTime<Utc>,
+    pub options: AppOptions,
+    /// The JWT secret SDK calls are checked with, sealed with the server secret.
+    pub jwt_secret: Option<Vec<u8>>,
+    pub device_policy: DevicePolicy,
+}
+
+/// Changes to an app; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AppUpdate {
+    pub name: Option<String>,
+    pub options: Option<AppOptions>,
+    /// `Some(None)` removes the JWT secret; `Some(Some(sealed))` sets it.
+    pub jwt_secret: Option<Option<Vec<u8>>>,
+    pub client_key: Option<SealedSecret>,
+    pub device_policy: Option<DevicePolicy>,
 }
 
 /// Everything a server needs to authenticate and admit requests, loaded in one go and kept in
@@ -129,4 +145,50 @@ pub struct StoredEvent {
     pub occurred_at: DateTime<Utc>,
     /// The full event document (id, seq, type, occurred_at, tenant_id, subject, changes...).
     pub payload: serde_json::Value,
+}
+
+/// One call of the device SDK, parsed; attributes already checked against the catalogue and
+/// filtered by the app's policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SdkCommand {
+    /// Registers (or refreshes) the install `user_id` on `device_id`.
+    Register {
+        user_id: UserId,
+        system_generated: bool,
+        device_id: DeviceId,
+        platform: Platform,
+        patch: AppProfilePatch,
+    },
+    /// Moves the install to another userId (setUserId, or removeUserId with a system one).
+    SetUserId {
+        install: AppProfileKey,
+        user_id: UserId,
+        system_generated: bool,
+    },
+    SetCustomerId {
+        install: AppProfileKey,
+        customer_id: CustomerId,
+    },
+    RemoveCustomerId {
+        install: AppProfileKey,
+    },
+    Unregister {
+        install: AppProfileKey,
+    },
+    /// Monitor readings or the heartbeat.
+    ProfileUpdate {
+        install: AppProfileKey,
+        patch: AppProfilePatch,
+    },
+}
+
+/// An SDK call with what the store needs to apply it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SdkRequest {
+    pub command: SdkCommand,
+    pub options: AppOptions,
+    pub sdk_version: Option<String>,
+    /// The device event the change events name (Register, LOCATIONCHANGE, setUserId...).
+    pub device_event: String,
+    pub now: DateTime<Utc>,
 }

@@ -12,7 +12,7 @@ use profilestore_core::batch::BatchOutcome;
 use profilestore_core::change::ChangeEvent;
 use profilestore_core::customer::{self, CustomerPatch, CustomerProfile, stored_values};
 use profilestore_core::error::ProfileKind;
-use profilestore_core::ids::{AppId, CustomerId};
+use profilestore_core::ids::{AppId, CustomerId, DeviceId};
 use profilestore_core::schema::{AttributeDefinition, Schema, StoredValue};
 
 /// How long a write's outcome stays retrievable through the status endpoint.
@@ -74,6 +74,28 @@ pub(crate) trait WriteTx: Send {
         tenant: &str,
         customer: &CustomerId,
     ) -> StoreResult<Vec<AppProfile>>;
+    /// Every install of one device id in one app, whatever its userId.
+    async fn device_profiles(
+        &mut self,
+        tenant: &str,
+        app_id: &AppId,
+        device_id: &DeviceId,
+    ) -> StoreResult<Vec<AppProfile>>;
+    /// Installs whose last SDK contact is before `before`, at most `limit`.
+    async fn stale_app_profiles(
+        &mut self,
+        tenant: &str,
+        app_id: &AppId,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<AppProfile>>;
+    /// Records an SDK contact (the profile row must exist).
+    async fn touch_app_profile(
+        &mut self,
+        tenant: &str,
+        key: &AppProfileKey,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
     async fn put_app_profile(&mut self, tenant: &str, profile: &AppProfile) -> StoreResult<()>;
     async fn remove_app_profile(&mut self, tenant: &str, key: &AppProfileKey) -> StoreResult<()>;
     /// Numbers the events from the tenant's counter and appends them to the outbox.
@@ -93,7 +115,7 @@ pub(crate) trait WriteTx: Send {
 }
 
 /// A domain refusal of one record is data, not an error of the store: `Ok(Err(..))`.
-type RecordResult = StoreResult<Result<(), DomainError>>;
+pub(crate) type RecordResult = StoreResult<Result<(), DomainError>>;
 
 async fn finish(
     tx: &mut dyn WriteTx,
@@ -348,7 +370,7 @@ async fn apply_app_profile(
 
 /// A link to an unknown customer creates the customer with just its customerId (and the
 /// schema's defaults); a schema that requires attributes without defaults refuses the link.
-async fn ensure_customer(
+pub(crate) async fn ensure_customer(
     tx: &mut dyn WriteTx,
     tenant: &str,
     customer_id: &CustomerId,

@@ -4,8 +4,9 @@
 
 use crate::error::StoreResult;
 use crate::model::{
-    AccessSnapshot, App, AppProfileCommand, AppProfileSelector, BatchRecord, CustomerInput,
-    CustomerLookup, ProfileKeyRecord, SealedSecret, StoredEvent, Tenant, WriteMode,
+    AccessSnapshot, App, AppProfileCommand, AppProfileSelector, AppUpdate, BatchRecord,
+    CustomerInput, CustomerLookup, ProfileKeyRecord, SdkRequest, SealedSecret, StoredEvent, Tenant,
+    WriteMode,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -51,6 +52,14 @@ pub trait Store: Send + Sync + 'static {
         client_key: SealedSecret,
     ) -> StoreResult<App>;
     async fn list_apps(&self, tenant_id: &str) -> StoreResult<Vec<App>>;
+    /// Changes an app's name, options, JWT secret, client key or device policy (already
+    /// checked by core); `NotFound` if the tenant has no such app.
+    async fn update_app(
+        &self,
+        tenant_id: &str,
+        app_id: &AppId,
+        update: AppUpdate,
+    ) -> StoreResult<App>;
     /// A number that changes whenever tenants, keys or apps change.
     async fn settings_version(&self) -> StoreResult<i64>;
     async fn access_snapshot(&self) -> StoreResult<AccessSnapshot>;
@@ -165,4 +174,22 @@ pub trait Store: Send + Sync + 'static {
         after: i64,
         limit: u32,
     ) -> StoreResult<Vec<StoredEvent>>;
+
+    // --- The device SDK ---
+    /// Applies one SDK call in one transaction (state, events, last contact); returns the
+    /// install as it is afterwards, or why the call is refused.
+    async fn sdk_write(
+        &self,
+        tenant_id: &str,
+        app_id: &AppId,
+        request: SdkRequest,
+    ) -> StoreResult<Result<AppProfile, DomainError>>;
+    /// Deletes (with events) the installs of an app whose last SDK contact is before `before`;
+    /// installs never contacted by an SDK are not aged. Returns how many.
+    async fn expire_app_profiles(
+        &self,
+        tenant_id: &str,
+        app_id: &AppId,
+        before: DateTime<Utc>,
+    ) -> StoreResult<u64>;
 }

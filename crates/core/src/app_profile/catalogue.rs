@@ -97,6 +97,8 @@ pub const CATALOGUE: &[CatalogueAttribute] = &[
     attr("location", 252, Location),
     attr("oldlocation", 253, Text),
     attr("geofence", 254, Text),
+    // The platform the SDK registered from (android, ios, web); set by the server.
+    attr("channelType", 255, SystemManaged),
 ];
 
 /// The catalogue attribute with this key, matched without regard to case: the product's own

@@ -2,6 +2,7 @@
 //! catalogue and an optional link to a customer profile.
 
 pub mod catalogue;
+pub mod sdk;
 
 use crate::DomainError;
 use crate::attribute::{
@@ -48,7 +49,11 @@ impl AppProfile {
         }
     }
 
-    fn event(&self, event_type: EventType, changes: Vec<AttributeChange>) -> ChangeEvent {
+    pub(crate) fn event(
+        &self,
+        event_type: EventType,
+        changes: Vec<AttributeChange>,
+    ) -> ChangeEvent {
         ChangeEvent {
             event_type,
             subject: self.subject(),
@@ -150,7 +155,20 @@ impl AppProfilePatch {
         self.changes.is_empty()
     }
 
-    fn apply_to(&self, attributes: &mut BTreeMap<String, String>) {
+    /// Splits off the changes `keep` refuses; returns them by key (the SDK's `ignored`).
+    pub fn retain(&mut self, keep: impl Fn(&str) -> bool) -> Vec<String> {
+        let mut dropped = Vec::new();
+        self.changes.retain(|(key, _)| {
+            let kept = keep(key);
+            if !kept {
+                dropped.push((*key).to_owned());
+            }
+            kept
+        });
+        dropped
+    }
+
+    pub(crate) fn apply_to(&self, attributes: &mut BTreeMap<String, String>) {
         for (key, value) in &self.changes {
             match value {
                 Some(text) => attributes.insert((*key).to_owned(), text.clone()),

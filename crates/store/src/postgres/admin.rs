@@ -8,10 +8,12 @@
 
 use super::rows::{to_micros, unstorable};
 use crate::error::{StoreError, StoreResult};
-use crate::model::{AccessSnapshot, App, ProfileKeyRecord, SealedSecret, Tenant};
+use crate::model::{AccessSnapshot, App, AppUpdate, ProfileKeyRecord, SealedSecret, Tenant};
 use chrono::{DateTime, Utc};
+use profilestore_core::device::{AppOptions, DevicePolicy};
 use profilestore_core::ids::AppId;
 use sqlx::postgres::PgRow;
+use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool, Postgres, Row, Transaction};
 
 /// First ProfileID given to a tenant; the product's examples show four-digit ids.
@@ -76,6 +78,9 @@ fn app_from_row(row: &PgRow) -> StoreResult<App> {
             sealed: row.try_get("client_key_sealed")?,
         },
         created_at: row.try_get("created_at")?,
+        options: row.try_get::<Json<AppOptions>, _>("options")?.0,
+        jwt_secret: row.try_get("jwt_secret_sealed")?,
+        device_policy: row.try_get::<Json<DevicePolicy>, _>("device_policy")?.0,
     })
 }
 
@@ -83,8 +88,8 @@ const TENANT_COLUMNS: &str =
     "SELECT tenant_id, name, store_number, rate_limit, allowed_ips, created_at FROM tenants";
 const KEY_COLUMNS: &str =
     "SELECT tenant_id, key_id, digest, sealed, created_at, expires_at FROM profile_keys";
-const APP_COLUMNS: &str =
-    "SELECT tenant_id, app_id, name, client_key_digest, client_key_sealed, created_at FROM apps";
+const APP_COLUMNS: &str = "SELECT tenant_id, app_id, name, client_key_digest, client_key_sealed, created_at, \
+     options, jwt_secret_sealed, device_policy FROM apps";
 
 /// A unique-index violation of the tenant name (a backstop: the admin lock already serialises
 /// the check) is the same conflict the check reports.
@@ -300,6 +305,9 @@ pub(super) async fn create_app(
         name: name.to_owned(),
         client_key,
         created_at: now,
+        options: AppOptions::default(),
+        jwt_secret: None,
+        device_policy: DevicePolicy::default(),
     })
 }
 
@@ -351,4 +359,54 @@ pub(super) async fn access_snapshot(pool: &PgPool) -> StoreResult<AccessSnapshot
         profile_keys: keys.iter().map(key_from_row).collect::<StoreResult<_>>()?,
         apps: apps.iter().map(app_from_row).collect::<StoreResult<_>>()?,
     })
+}
+
+/// Applies an [`AppUpdate`] (read, change, write back) and bumps the settings version.
+pub(super) async fn update_app(
+    pool: &PgPool,
+    tenant_id: &str,
+    app_id: &AppId,
+    update: AppUpdate,
+) -> StoreResult<App> {
+    let mut tx = begin_admin(pool).await?;
+    let sql = format!("{APP_COLUMNS} WHERE tenant_id = $1 AND app_id = $2");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(tenant_id)
+        .bind(app_id.as_str())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("app {app_id}")))?;
+    let mut app = app_from_row(&row)?;
+    if let Some(name) = update.name {
+        app.name = name;
+    }
+    if let Some(options) = update.options {
+        app.options = options;
+    }
+    if let Some(jwt_secret) = update.jwt_secret {
+        app.jwt_secret = jwt_secret;
+    }
+    if let Some(client_key) = update.client_key {
+        app.client_key = client_key;
+    }
+    if let Some(policy) = update.device_policy {
+        app.device_policy = policy;
+    }
+    sqlx::query(
+        "UPDATE apps SET name = $3, options = $4, jwt_secret_sealed = $5, client_key_digest = $6, \
+         client_key_sealed = $7, device_policy = $8 WHERE tenant_id = $1 AND app_id = $2",
+    )
+    .bind(tenant_id)
+    .bind(app_id.as_str())
+    .bind(&app.name)
+    .bind(Json(&app.options))
+    .bind(&app.jwt_secret)
+    .bind(&app.client_key.digest)
+    .bind(&app.client_key.sealed)
+    .bind(Json(&app.device_policy))
+    .execute(&mut *tx)
+    .await?;
+    bump_settings_version(&mut tx).await?;
+    tx.commit().await?;
+    Ok(app)
 }

@@ -492,4 +492,55 @@ impl Store for PgStore {
             })
             .collect()
     }
+
+    async fn update_app(
+        &self,
+        tenant_id: &str,
+        app_id: &AppId,
+        update: crate::model::AppUpdate,
+    ) -> StoreResult<App> {
+        timed(
+            "update_app",
+            admin::update_app(&self.pool, tenant_id, app_id, update),
+        )
+        .await
+    }
+
+    async fn sdk_write(
+        &self,
+        tenant_id: &str,
+        app_id: &AppId,
+        request: crate::model::SdkRequest,
+    ) -> StoreResult<Result<AppProfile, DomainError>> {
+        timed("sdk_write", async {
+            tenant_write!(self, tenant_id, |tx| crate::sdk_ops::sdk_write(
+                &mut tx,
+                tenant_id,
+                app_id,
+                request.clone()
+            ))
+        })
+        .await
+    }
+
+    async fn expire_app_profiles(
+        &self,
+        tenant_id: &str,
+        app_id: &AppId,
+        before: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        timed("expire_app_profiles", async {
+            let mut total = 0;
+            loop {
+                let deleted: u64 = tenant_write!(self, tenant_id, |tx| {
+                    crate::sdk_ops::expire_app_profiles(&mut tx, tenant_id, app_id, before)
+                })?;
+                total += deleted;
+                if !crate::sdk_ops::expiry_batch_full(deleted) {
+                    return Ok(total);
+                }
+            }
+        })
+        .await
+    }
 }

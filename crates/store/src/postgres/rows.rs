@@ -214,6 +214,45 @@ pub(crate) async fn fetch_app_profiles<'e>(
     rows.iter().map(app_profile_from_row).collect()
 }
 
+/// Every install of one device id in one app.
+pub(crate) async fn fetch_device_profiles<'e>(
+    executor: impl Executor<'e, Database = Postgres>,
+    tenant: &str,
+    app_id: &AppId,
+    device_id: &DeviceId,
+) -> StoreResult<Vec<AppProfile>> {
+    let rows = sqlx::query(select_app_profiles!(
+        "AND app_id = $2 AND device_id = $3 ORDER BY user_id"
+    ))
+    .bind(tenant)
+    .bind(app_id.as_str())
+    .bind(device_id.as_str())
+    .fetch_all(executor)
+    .await?;
+    rows.iter().map(app_profile_from_row).collect()
+}
+
+/// Installs whose last SDK contact is before `before` (never-contacted ones are not aged).
+pub(crate) async fn fetch_stale_app_profiles<'e>(
+    executor: impl Executor<'e, Database = Postgres>,
+    tenant: &str,
+    app_id: &AppId,
+    before: DateTime<Utc>,
+    limit: u32,
+) -> StoreResult<Vec<AppProfile>> {
+    let rows = sqlx::query(select_app_profiles!(
+        "AND app_id = $2 AND last_contact IS NOT NULL AND last_contact < $3 \
+         ORDER BY last_contact LIMIT $4"
+    ))
+    .bind(tenant)
+    .bind(app_id.as_str())
+    .bind(before)
+    .bind(i64::from(limit))
+    .fetch_all(executor)
+    .await?;
+    rows.iter().map(app_profile_from_row).collect()
+}
+
 pub(crate) async fn fetch_linked_app_profiles<'e>(
     executor: impl Executor<'e, Database = Postgres>,
     tenant: &str,

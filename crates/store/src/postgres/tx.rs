@@ -9,7 +9,8 @@
 
 use super::rows::{
     fetch_app_profiles, fetch_customer, fetch_customers_page, fetch_definitions,
-    fetch_linked_app_profiles, tenant_lock_key, to_millis,
+    fetch_device_profiles, fetch_linked_app_profiles, fetch_stale_app_profiles, tenant_lock_key,
+    to_millis,
 };
 use crate::error::StoreResult;
 use crate::model::AppProfileSelector;
@@ -21,7 +22,7 @@ use profilestore_core::app_profile::{AppProfile, AppProfileKey};
 use profilestore_core::batch::BatchOutcome;
 use profilestore_core::change::ChangeEvent;
 use profilestore_core::customer::CustomerProfile;
-use profilestore_core::ids::{AppId, CustomerId};
+use profilestore_core::ids::{AppId, CustomerId, DeviceId};
 use profilestore_core::schema::{AttributeDefinition, StoredValue};
 use sqlx::types::Json;
 use sqlx::{PgPool, Postgres, Transaction};
@@ -196,6 +197,45 @@ impl WriteTx for PgTx {
         customer: &CustomerId,
     ) -> StoreResult<Vec<AppProfile>> {
         fetch_linked_app_profiles(&mut *self.0, tenant, customer).await
+    }
+
+    async fn device_profiles(
+        &mut self,
+        tenant: &str,
+        app_id: &AppId,
+        device_id: &DeviceId,
+    ) -> StoreResult<Vec<AppProfile>> {
+        fetch_device_profiles(&mut *self.0, tenant, app_id, device_id).await
+    }
+
+    async fn stale_app_profiles(
+        &mut self,
+        tenant: &str,
+        app_id: &AppId,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<AppProfile>> {
+        fetch_stale_app_profiles(&mut *self.0, tenant, app_id, before, limit).await
+    }
+
+    async fn touch_app_profile(
+        &mut self,
+        tenant: &str,
+        key: &AppProfileKey,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE app_profiles SET last_contact = $1 \
+             WHERE tenant_id = $2 AND app_id = $3 AND user_id = $4 AND device_id = $5",
+        )
+        .bind(at)
+        .bind(tenant)
+        .bind(key.app_id.as_str())
+        .bind(key.user_id.as_str())
+        .bind(key.device_id.as_str())
+        .execute(&mut *self.0)
+        .await?;
+        Ok(())
     }
 
     async fn put_app_profile(&mut self, tenant: &str, profile: &AppProfile) -> StoreResult<()> {

@@ -3,8 +3,9 @@
 
 use super::rows::{from_millis, millis};
 use crate::error::{StoreError, StoreResult};
-use crate::model::{AccessSnapshot, App, ProfileKeyRecord, SealedSecret, Tenant};
+use crate::model::{AccessSnapshot, App, AppUpdate, ProfileKeyRecord, SealedSecret, Tenant};
 use chrono::{DateTime, Utc};
+use profilestore_core::device::{AppOptions, DevicePolicy};
 use profilestore_core::ids::AppId;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection, SqlitePool};
@@ -60,6 +61,9 @@ fn app_from_row(row: &SqliteRow) -> StoreResult<App> {
             sealed: row.try_get("client_key_sealed")?,
         },
         created_at: from_millis(row.try_get("created_at")?)?,
+        options: serde_json::from_str(&row.try_get::<String, _>("options")?)?,
+        jwt_secret: row.try_get("jwt_secret_sealed")?,
+        device_policy: serde_json::from_str(&row.try_get::<String, _>("device_policy")?)?,
     })
 }
 
@@ -265,11 +269,14 @@ pub(super) async fn create_app(
         name: name.to_owned(),
         client_key,
         created_at: now,
+        options: AppOptions::default(),
+        jwt_secret: None,
+        device_policy: DevicePolicy::default(),
     })
 }
 
-const APP_COLUMNS: &str =
-    "SELECT tenant_id, app_id, name, client_key_digest, client_key_sealed, created_at FROM apps";
+const APP_COLUMNS: &str = "SELECT tenant_id, app_id, name, client_key_digest, client_key_sealed, created_at, \
+     options, jwt_secret_sealed, device_policy FROM apps";
 
 pub(super) async fn list_apps(reader: &SqlitePool, tenant_id: &str) -> StoreResult<Vec<App>> {
     let sql = format!("{APP_COLUMNS} WHERE tenant_id = ? ORDER BY app_id");
@@ -318,4 +325,54 @@ pub(super) async fn access_snapshot(reader: &SqlitePool) -> StoreResult<AccessSn
         profile_keys: keys.iter().map(key_from_row).collect::<StoreResult<_>>()?,
         apps: apps.iter().map(app_from_row).collect::<StoreResult<_>>()?,
     })
+}
+
+/// Applies an [`AppUpdate`] (read, change, write back) and bumps the settings version.
+pub(super) async fn update_app(
+    writer: &SqlitePool,
+    tenant_id: &str,
+    app_id: &AppId,
+    update: AppUpdate,
+) -> StoreResult<App> {
+    let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
+    let sql = format!("{APP_COLUMNS} WHERE tenant_id = ? AND app_id = ?");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(tenant_id)
+        .bind(app_id.as_str())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("app {app_id}")))?;
+    let mut app = app_from_row(&row)?;
+    if let Some(name) = update.name {
+        app.name = name;
+    }
+    if let Some(options) = update.options {
+        app.options = options;
+    }
+    if let Some(jwt_secret) = update.jwt_secret {
+        app.jwt_secret = jwt_secret;
+    }
+    if let Some(client_key) = update.client_key {
+        app.client_key = client_key;
+    }
+    if let Some(policy) = update.device_policy {
+        app.device_policy = policy;
+    }
+    sqlx::query(
+        "UPDATE apps SET name = ?3, options = ?4, jwt_secret_sealed = ?5, client_key_digest = ?6, \
+         client_key_sealed = ?7, device_policy = ?8 WHERE tenant_id = ?1 AND app_id = ?2",
+    )
+    .bind(tenant_id)
+    .bind(app_id.as_str())
+    .bind(&app.name)
+    .bind(serde_json::to_string(&app.options)?)
+    .bind(&app.jwt_secret)
+    .bind(&app.client_key.digest)
+    .bind(&app.client_key.sealed)
+    .bind(serde_json::to_string(&app.device_policy)?)
+    .execute(&mut *tx)
+    .await?;
+    bump_settings_version(&mut tx).await?;
+    tx.commit().await?;
+    Ok(app)
 }

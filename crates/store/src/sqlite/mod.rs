@@ -485,4 +485,63 @@ impl Store for SqliteStore {
             })
             .collect()
     }
+
+    async fn update_app(
+        &self,
+        tenant_id: &str,
+        app_id: &AppId,
+        update: crate::model::AppUpdate,
+    ) -> StoreResult<App> {
+        timed(
+            "update_app",
+            admin::update_app(&self.writer, tenant_id, app_id, update),
+        )
+        .await
+    }
+
+    async fn sdk_write(
+        &self,
+        tenant_id: &str,
+        app_id: &AppId,
+        request: crate::model::SdkRequest,
+    ) -> StoreResult<Result<AppProfile, DomainError>> {
+        timed("sdk_write", async {
+            let (tenant, app_id) = (tenant_id.to_owned(), app_id.clone());
+            self.group
+                .write(move |tx| {
+                    Box::pin(async move {
+                        crate::sdk_ops::sdk_write(tx, &tenant, &app_id, request).await
+                    })
+                })
+                .await
+        })
+        .await
+    }
+
+    async fn expire_app_profiles(
+        &self,
+        tenant_id: &str,
+        app_id: &AppId,
+        before: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        timed("expire_app_profiles", async {
+            let mut total = 0;
+            loop {
+                let (tenant, app_id) = (tenant_id.to_owned(), app_id.clone());
+                let deleted = self
+                    .group
+                    .write(move |tx| {
+                        Box::pin(async move {
+                            crate::sdk_ops::expire_app_profiles(tx, &tenant, &app_id, before).await
+                        })
+                    })
+                    .await?;
+                total += deleted;
+                if !crate::sdk_ops::expiry_batch_full(deleted) {
+                    return Ok(total);
+                }
+            }
+        })
+        .await
+    }
 }

@@ -2,7 +2,7 @@
 
 use super::rows::{
     fetch_app_profiles, fetch_customer, fetch_customers_page, fetch_definitions,
-    fetch_linked_app_profiles, millis,
+    fetch_device_profiles, fetch_linked_app_profiles, fetch_stale_app_profiles, millis,
 };
 use crate::error::StoreResult;
 use crate::model::AppProfileSelector;
@@ -14,7 +14,7 @@ use profilestore_core::app_profile::{AppProfile, AppProfileKey};
 use profilestore_core::batch::BatchOutcome;
 use profilestore_core::change::ChangeEvent;
 use profilestore_core::customer::CustomerProfile;
-use profilestore_core::ids::{AppId, CustomerId};
+use profilestore_core::ids::{AppId, CustomerId, DeviceId};
 use profilestore_core::schema::{AttributeDefinition, StoredValue};
 use sqlx::{Sqlite, Transaction};
 
@@ -176,6 +176,45 @@ impl WriteTx for SqliteTx {
         customer: &CustomerId,
     ) -> StoreResult<Vec<AppProfile>> {
         fetch_linked_app_profiles(&mut *self.0, tenant, customer).await
+    }
+
+    async fn device_profiles(
+        &mut self,
+        tenant: &str,
+        app_id: &AppId,
+        device_id: &DeviceId,
+    ) -> StoreResult<Vec<AppProfile>> {
+        fetch_device_profiles(&mut *self.0, tenant, app_id, device_id).await
+    }
+
+    async fn stale_app_profiles(
+        &mut self,
+        tenant: &str,
+        app_id: &AppId,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<AppProfile>> {
+        fetch_stale_app_profiles(&mut *self.0, tenant, app_id, before, limit).await
+    }
+
+    async fn touch_app_profile(
+        &mut self,
+        tenant: &str,
+        key: &AppProfileKey,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE app_profiles SET last_contact = ? \
+             WHERE tenant_id = ? AND app_id = ? AND user_id = ? AND device_id = ?",
+        )
+        .bind(millis(at))
+        .bind(tenant)
+        .bind(key.app_id.as_str())
+        .bind(key.user_id.as_str())
+        .bind(key.device_id.as_str())
+        .execute(&mut *self.0)
+        .await?;
+        Ok(())
     }
 
     async fn put_app_profile(&mut self, tenant: &str, profile: &AppProfile) -> StoreResult<()> {

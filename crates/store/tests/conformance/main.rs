@@ -5,7 +5,7 @@
 //! - `harness`: one function per backend that opens a fresh, empty store (or skips).
 //! - `support`: builders for tenants, records, selectors and batch writes.
 //! - `tenants`, `apps`, `customers`, `app_profiles`, `app_profile_deletes`, `events`,
-//!   `outcomes`, `lookups`, `schema`, `isolation`: the
+//!   `outcomes`, `lookups`, `schema`, `sdk`, `isolation`: the
 //!   behaviours, each an `async fn name(store: Arc<dyn Store>)` that arranges, acts and asserts
 //!   on a store it alone uses.
 //!
@@ -26,6 +26,7 @@ mod isolation;
 mod lookups;
 mod outcomes;
 mod schema;
+mod sdk;
 mod tenants;
 
 /// Instantiates every listed test for one backend: a module named after the backend whose tests
@@ -181,6 +182,15 @@ conformance_suite! {
             a_required_attribute_needs_a_default_while_profiles_lack_it,
             retiring_refuses_writes_keeps_values_and_purging_removes_them,
             schemas_belong_to_their_tenant,
+        }
+        sdk {
+            app_settings_round_trip_and_show_in_the_snapshot,
+            updating_another_tenants_app_is_not_found,
+            register_is_idempotent_and_another_user_replaces_the_old,
+            multi_user_devices_keep_every_user,
+            set_customer_id_creates_the_customer_and_links,
+            set_user_id_moves_the_install,
+            expiry_deletes_installs_without_recent_contact,
         }
         isolation {
             customers_are_invisible_to_another_tenant,

@@ -1,0 +1,332 @@
+//! The device SDK's store operations: app settings (options, JWT secret, device policy, key
+//! rotation), SDK calls in one transaction each, the last contact and the TTL expiry.
+
+use crate::support::{
+    APP, all_events, app_id, app_patch, customer_id, device_id, event_types, find_keys,
+    get_customer, key, pairs, sealed, tenant, tenant_with_app, user, user_id,
+};
+use chrono::{DateTime, Duration, Utc};
+use profilestore_core::DomainError;
+use profilestore_core::app_profile::AppProfile;
+use profilestore_core::device::{AppOptions, DevicePolicy, Monitor, MonitorCategory, Platform};
+use profilestore_store::model::{AppUpdate, SdkCommand, SdkRequest};
+use profilestore_store::{Store, StoreError};
+use std::sync::Arc;
+
+fn request(command: SdkCommand, options: AppOptions, now: DateTime<Utc>) -> SdkRequest {
+    SdkRequest {
+        command,
+        options,
+        sdk_version: Some("2.12.0".to_owned()),
+        device_event: "Register".to_owned(),
+        now,
+    }
+}
+
+fn register(user: &str, device: &str) -> SdkCommand {
+    SdkCommand::Register {
+        user_id: user_id(user),
+        system_generated: false,
+        device_id: device_id(device),
+        platform: Platform::Android,
+        patch: app_patch(&[("os", "Android")]),
+    }
+}
+
+async fn sdk(
+    store: &dyn Store,
+    tenant_id: &str,
+    command: SdkCommand,
+    options: AppOptions,
+    now: DateTime<Utc>,
+) -> Result<AppProfile, DomainError> {
+    store
+        .sdk_write(tenant_id, &app_id(APP), request(command, options, now))
+        .await
+        .expect("sdk write")
+}
+
+pub async fn app_settings_round_trip_and_show_in_the_snapshot(store: Arc<dyn Store>) {
+    let acme = tenant_with_app(&*store, "acme").await;
+    let created = &store.list_apps(&acme.tenant_id).await.unwrap()[0];
+    assert_eq!(created.options, AppOptions::default());
+    assert_eq!(created.device_policy, DevicePolicy::default());
+    assert_eq!(created.jwt_secret, None);
+    let policy = DevicePolicy {
+        android: vec![Monitor {
+            attribute: "batterylevel".to_owned(),
+            category: MonitorCategory::Interval,
+            interval_seconds: Some(600),
+        }],
+        ..DevicePolicy::default()
+    };
+    let options = AppOptions {
+        multi_user_per_device: true,
+        single_device_per_user: true,
+        profile_ttl_days: 7,
+    };
+    let version = store.settings_version().await.unwrap();
+
+    let updated = store
+        .update_app(
+            &acme.tenant_id,
+            &app_id(APP),
+            AppUpdate {
+                name: Some("Renamed".to_owned()),
+                options: Some(options),
+                jwt_secret: Some(Some(b"sealed-jwt".to_vec())),
+                client_key: Some(sealed("rotated")),
+                device_policy: Some(policy.clone()),
+            },
+        )
+        .await
+        .unwrap();
+
+    assert_eq!(updated.name, "Renamed");
+    assert_eq!(updated.client_key, sealed("rotated"));
+    let snapshot = store.access_snapshot().await.unwrap();
+    assert!(snapshot.version > version);
+    assert_eq!(snapshot.apps, vec![updated.clone()]);
+    assert_eq!(snapshot.apps[0].options, options);
+    assert_eq!(snapshot.apps[0].device_policy, policy);
+    assert_eq!(
+        snapshot.apps[0].jwt_secret.as_deref(),
+        Some(&b"sealed-jwt"[..])
+    );
+    let cleared = store
+        .update_app(
+            &acme.tenant_id,
+            &app_id(APP),
+            AppUpdate {
+                jwt_secret: Some(None),
+                ..AppUpdate::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(cleared.jwt_secret, None);
+    assert_eq!(cleared.name, "Renamed");
+}
+
+pub async fn updating_another_tenants_app_is_not_found(store: Arc<dyn Store>) {
+    tenant_with_app(&*store, "acme").await;
+    let other = tenant(&*store, "other").await;
+
+    let result = store
+        .update_app(&other.tenant_id, &app_id(APP), AppUpdate::default())
+        .await;
+
+    assert!(matches!(result, Err(StoreError::NotFound(_))));
+}
+
+pub async fn register_is_idempotent_and_another_user_replaces_the_old(store: Arc<dyn Store>) {
+    let acme = tenant_with_app(&*store, "acme").await;
+    let now = Utc::now();
+    let options = AppOptions::default();
+    let first = sdk(&*store, &acme.tenant_id, register("u1", "d1"), options, now)
+        .await
+        .unwrap();
+    assert_eq!(first.attributes["status"], "0");
+    sdk(&*store, &acme.tenant_id, register("u1", "d1"), options, now)
+        .await
+        .unwrap();
+
+    sdk(&*store, &acme.tenant_id, register("u2", "d1"), options, now)
+        .await
+        .unwrap();
+
+    let old = store
+        .find_app_profiles(&acme.tenant_id, &app_id(APP), &user("u1"))
+        .await
+        .unwrap();
+    assert_eq!(old[0].attributes["status"], "2");
+    let events = all_events(&*store, &acme.tenant_id).await;
+    assert_eq!(
+        event_types(&events),
+        [
+            "app_profile.registered",
+            "app_profile.unregistered",
+            "app_profile.registered"
+        ]
+    );
+    assert_eq!(events[0].payload["device_event"], "Register");
+}
+
+pub async fn multi_user_devices_keep_every_user(store: Arc<dyn Store>) {
+    let acme = tenant_with_app(&*store, "acme").await;
+    let options = AppOptions {
+        multi_user_per_device: true,
+        ..AppOptions::default()
+    };
+    for user in ["u1", "u2"] {
+        sdk(
+            &*store,
+            &acme.tenant_id,
+            register(user, "d1"),
+            options,
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+    }
+    for user in ["u1", "u2"] {
+        let found = store
+            .find_app_profiles(&acme.tenant_id, &app_id(APP), &crate::support::user(user))
+            .await
+            .unwrap();
+        assert_eq!(found[0].attributes["status"], "0");
+    }
+}
+
+pub async fn set_customer_id_creates_the_customer_and_links(store: Arc<dyn Store>) {
+    let acme = tenant_with_app(&*store, "acme").await;
+    let options = AppOptions::default();
+    sdk(
+        &*store,
+        &acme.tenant_id,
+        register("u1", "d1"),
+        options,
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+
+    let linked = sdk(
+        &*store,
+        &acme.tenant_id,
+        SdkCommand::SetCustomerId {
+            install: key(APP, "u1", "d1"),
+            customer_id: customer_id("C-1"),
+        },
+        options,
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+
+    assert_eq!(linked.customer_id, Some(customer_id("C-1")));
+    assert!(
+        get_customer(&*store, &acme.tenant_id, "C-1")
+            .await
+            .is_some()
+    );
+    let missing = sdk(
+        &*store,
+        &acme.tenant_id,
+        SdkCommand::Unregister {
+            install: key(APP, "nobody", "d1"),
+        },
+        options,
+        Utc::now(),
+    )
+    .await;
+    assert!(matches!(missing, Err(DomainError::NotFound { .. })));
+}
+
+pub async fn set_user_id_moves_the_install(store: Arc<dyn Store>) {
+    let acme = tenant_with_app(&*store, "acme").await;
+    let options = AppOptions::default();
+    sdk(
+        &*store,
+        &acme.tenant_id,
+        register("u1", "d1"),
+        options,
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+
+    sdk(
+        &*store,
+        &acme.tenant_id,
+        SdkCommand::SetUserId {
+            install: key(APP, "u1", "d1"),
+            user_id: user_id("u9"),
+            system_generated: false,
+        },
+        options,
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+
+    assert!(
+        find_keys(&*store, &acme.tenant_id, user("u1"))
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        find_keys(&*store, &acme.tenant_id, user("u9")).await,
+        pairs(&[("u9", "d1")])
+    );
+}
+
+pub async fn expiry_deletes_installs_without_recent_contact(store: Arc<dyn Store>) {
+    let acme = tenant_with_app(&*store, "acme").await;
+    let options = AppOptions::default();
+    let long_ago = Utc::now() - Duration::days(50);
+    sdk(
+        &*store,
+        &acme.tenant_id,
+        register("old", "d1"),
+        options,
+        long_ago,
+    )
+    .await
+    .unwrap();
+    sdk(
+        &*store,
+        &acme.tenant_id,
+        register("fresh", "d2"),
+        options,
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    // A heartbeat that changes nothing still counts as contact.
+    sdk(
+        &*store,
+        &acme.tenant_id,
+        register("beat", "d3"),
+        options,
+        long_ago,
+    )
+    .await
+    .unwrap();
+    sdk(
+        &*store,
+        &acme.tenant_id,
+        SdkCommand::ProfileUpdate {
+            install: key(APP, "beat", "d3"),
+            patch: Default::default(),
+        },
+        options,
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+
+    let deleted = store
+        .expire_app_profiles(
+            &acme.tenant_id,
+            &app_id(APP),
+            Utc::now() - Duration::days(40),
+        )
+        .await
+        .unwrap();
+
+    assert_eq!(deleted, 1);
+    assert!(
+        find_keys(&*store, &acme.tenant_id, user("old"))
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        find_keys(&*store, &acme.tenant_id, user("beat"))
+            .await
+            .len(),
+        1
+    );
+    let events = all_events(&*store, &acme.tenant_id).await;
+    assert_eq!(events.last().unwrap().event_type, "app_profile.deleted");
+}
