@@ -5,7 +5,7 @@
 use crate::secrets::{digest, digests_match};
 use chrono::{DateTime, Utc};
 use ipnet::IpNet;
-use profilestore_store::model::{AccessSnapshot, Tenant};
+use profilestore_store::model::{AccessSnapshot, App, Tenant};
 use profilestore_store::{Store, StoreResult};
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -68,6 +68,8 @@ struct AccessView {
     keys: HashMap<String, KeyEntry>,
     /// app id → owning tenant id.
     app_owners: HashMap<String, String>,
+    /// app id → the app with its options and device policy (the SDK routes read them).
+    apps: HashMap<String, Arc<App>>,
 }
 
 impl AccessView {
@@ -105,7 +107,9 @@ impl AccessView {
             }
         }
         let mut app_owners = HashMap::new();
+        let mut apps = HashMap::new();
         for app in snapshot.apps {
+            apps.insert(app.app_id.clone(), Arc::new(app.clone()));
             if let Some(tenant) = tenants.get(&app.tenant_id) {
                 let entry = KeyEntry {
                     digest: app.client_key.digest.clone(),
@@ -123,6 +127,7 @@ impl AccessView {
             version: snapshot.version,
             keys,
             app_owners,
+            apps,
         }
     }
 }
@@ -193,6 +198,11 @@ impl AccessCache {
         let entry = view.keys.get(&presented)?;
         let live = entry.expires_at.is_none_or(|expires_at| now < expires_at);
         (live && digests_match(&entry.digest, &presented)).then(|| entry.principal.clone())
+    }
+
+    /// An app (any tenant's) with its settings, as of the last reload.
+    pub fn app(&self, app_id: &str) -> Option<Arc<App>> {
+        self.view().apps.get(app_id).cloned()
     }
 
     /// Whether an app id belongs to a tenant.

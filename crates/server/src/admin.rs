@@ -161,6 +161,17 @@ impl Admin {
     }
 }
 
+impl Admin {
+    /// Runs the inactive-profile job once as if it were `now` (the CLI and tests; the server
+    /// runs it hourly on the system clock).
+    pub async fn expire_app_profiles(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> anyhow::Result<u64> {
+        Ok(crate::ttl::sweep(&*self.store, now).await?)
+    }
+}
+
 fn check_tenant_name(name: &str) -> anyhow::Result<()> {
     let ok = !name.is_empty()
         && name.len() <= 64

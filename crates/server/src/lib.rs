@@ -7,7 +7,9 @@
 //! - [`server`]: the router, the accept loop (HTTP or HTTPS), graceful shutdown.
 //! - [`edge`]: limits, request ids, metrics, the client address.
 //! - [`access`], [`rate_limit`]: who may call (keys, apps, IP allow lists) and how often.
-//! - [`api`]: protocol adapters — `compat` (Profile API v2) and health/metrics.
+//! - [`api`]: protocol adapters — `compat` (Profile API v2), `sdk` (device SDK, `/api/v3`),
+//!   `v1` (native) and health/metrics.
+//! - [`ttl`]: the job that deletes app profiles without SDK contact for their app's TTL.
 //! - [`secrets`]: key generation, digests, sealing with the server secret.
 
 pub mod access;
@@ -20,3 +22,4 @@ pub mod rate_limit;
 pub mod secrets;
 pub mod server;
 pub mod state;
+pub mod ttl;

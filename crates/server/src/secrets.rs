@@ -30,6 +30,11 @@ impl PlainSecret {
         PlainSecret(format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes)))
     }
 
+    /// A secret chosen by someone else (a tenant's JWT secret).
+    pub fn new(text: String) -> Self {
+        PlainSecret(text)
+    }
+
     pub fn expose(&self) -> &str {
         &self.0
     }

@@ -37,6 +37,7 @@ pub fn router(state: AppState, body_timeout: Duration) -> Router {
             get(move || async move { axum::Json(openapi.as_ref().clone()) }),
         )
         .merge(api::compat::router(state.clone()))
+        .merge(api::sdk::router(state.clone()))
         .merge(native);
     edge::layers::apply(routes, body_timeout).with_state(state)
 }
@@ -62,12 +63,18 @@ impl Server {
         )
         .await
         .context("opening the store")?;
+        let from_env = std::env::var("PROFILESTORE_SECRET").ok();
+        let secret = Arc::new(
+            crate::secrets::ServerSecret::load(from_env.as_deref(), &settings.store.data_dir)
+                .context("loading the server secret")?,
+        );
         let access = AccessCache::load(store.clone())
             .await
             .context("loading tenants")?;
         let (stop_background, stopped) = watch::channel(false);
         access.spawn_refresher(settings.settings_poll, stopped.clone());
-        spawn_pruner(store.clone(), stopped);
+        spawn_pruner(store.clone(), stopped.clone());
+        crate::ttl::spawn(store.clone(), crate::ttl::system_clock(), stopped);
         let state = AppState {
             store: store.clone(),
             access: access.clone(),
@@ -78,6 +85,7 @@ impl Server {
                 compat_always_200: settings.compat_always_200,
             }),
             metrics: edge::metrics::recorder(),
+            secret,
         };
         let service = router(state, settings.body_timeout)
             .into_make_service_with_connect_info::<SocketAddr>();

@@ -2,6 +2,7 @@
 
 use crate::access::AccessCache;
 use crate::rate_limit::RateLimiter;
+use crate::secrets::ServerSecret;
 use ipnet::IpNet;
 use metrics_exporter_prometheus::PrometheusHandle;
 use profilestore_store::Store;
@@ -22,4 +23,6 @@ pub struct AppState {
     pub rate_limiter: Arc<RateLimiter>,
     pub edge: Arc<EdgeSettings>,
     pub metrics: PrometheusHandle,
+    /// Seals new client keys and JWT secrets, and unseals JWT secrets to check SDK tokens.
+    pub secret: Arc<ServerSecret>,
 }

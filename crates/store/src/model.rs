@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use profilestore_core::DomainError;
-use profilestore_core::app_profile::{AppProfileKey, AppProfilePatch};
+use profilestore_core::app_profile::{AppProfile, AppProfileKey, AppProfilePatch};
 use profilestore_core::attribute::RawAttribute;
 use profilestore_core::batch::RecordRef;
 use profilestore_core::device::{AppOptions, DevicePolicy, Platform};
@@ -187,8 +187,17 @@ pub enum SdkCommand {
 pub struct SdkRequest {
     pub command: SdkCommand,
     pub options: AppOptions,
+    /// The app's device policy: monitor readings it does not enable are not stored.
+    pub policy: DevicePolicy,
     pub sdk_version: Option<String>,
     /// The device event the change events name (Register, LOCATIONCHANGE, setUserId...).
     pub device_event: String,
     pub now: DateTime<Utc>,
+}
+
+/// What an SDK call left: the install, and the readings the policy did not let through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SdkOutcome {
+    pub profile: AppProfile,
+    pub ignored: Vec<String>,
 }

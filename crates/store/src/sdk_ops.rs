@@ -3,7 +3,7 @@
 //! (one user per device, one device per user), write rows, events and the last contact.
 
 use crate::error::StoreResult;
-use crate::model::{AppProfileSelector, SdkCommand, SdkRequest};
+use crate::model::{AppProfileSelector, SdkCommand, SdkOutcome, SdkRequest};
 use crate::ops::{WriteTx, ensure_customer};
 use chrono::{DateTime, Utc};
 use profilestore_core::DomainError;
@@ -57,21 +57,23 @@ pub(crate) async fn sdk_write(
     tenant: &str,
     app_id: &AppId,
     request: SdkRequest,
-) -> StoreResult<Result<AppProfile, DomainError>> {
+) -> StoreResult<Result<SdkOutcome, DomainError>> {
     let ctx = SdkContext {
         now: request.now,
         sdk_version: request.sdk_version,
         device_event: request.device_event,
     };
     let mut events = Vec::new();
+    let mut ignored = Vec::new();
     let profile = match request.command {
         SdkCommand::Register {
             user_id,
             system_generated,
             device_id,
             platform,
-            patch,
+            mut patch,
         } => {
+            ignored = sdk::filter_readings(&request.policy, Some(platform), &mut patch);
             let on_device = tx.device_profiles(tenant, app_id, &device_id).await?;
             let (same, others): (Vec<_>, Vec<_>) = on_device
                 .into_iter()
@@ -164,11 +166,13 @@ pub(crate) async fn sdk_write(
         }
         SdkCommand::ProfileUpdate {
             install: key,
-            patch,
+            mut patch,
         } => {
             let Some(existing) = install(tx, tenant, &key).await? else {
                 return Ok(Err(not_found()));
             };
+            let platform = sdk::platform_of(&existing);
+            ignored = sdk::filter_readings(&request.policy, platform, &mut patch);
             let updated = sdk::apply_readings(&existing, &patch, &ctx);
             save(tx, tenant, updated, &mut events).await?
         }
@@ -176,7 +180,7 @@ pub(crate) async fn sdk_write(
     // Every call is a contact, whether or not it changed anything.
     tx.touch_app_profile(tenant, &profile.key, ctx.now).await?;
     tx.append_events(tenant, &events, ctx.now).await?;
-    Ok(Ok(profile))
+    Ok(Ok(SdkOutcome { profile, ignored }))
 }
 
 /// One batch of the TTL job: deletes up to [`EXPIRY_BATCH`] stale installs; returns how many.

@@ -183,7 +183,7 @@ pub trait Store: Send + Sync + 'static {
         tenant_id: &str,
         app_id: &AppId,
         request: SdkRequest,
-    ) -> StoreResult<Result<AppProfile, DomainError>>;
+    ) -> StoreResult<Result<crate::model::SdkOutcome, DomainError>>;
     /// Deletes (with events) the installs of an app whose last SDK contact is before `before`;
     /// installs never contacted by an SDK are not aged. Returns how many.
     async fn expire_app_profiles(

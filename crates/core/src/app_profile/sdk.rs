@@ -5,7 +5,7 @@
 
 use super::{AppProfile, AppProfileKey, AppProfilePatch, CREATED_ON_FORMAT, link_change, unlink};
 use crate::change::{ChangeEvent, EventType, diff};
-use crate::device::Platform;
+use crate::device::{DevicePolicy, Platform, is_monitored};
 use crate::ids::{CustomerId, UserId};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
@@ -36,6 +36,28 @@ impl SdkContext {
         }
         events
     }
+}
+
+/// Drops monitor readings the policy does not enable for this platform (none are enabled for
+/// an install of unknown platform); returns their keys, the SDK's `ignored`. Attributes that
+/// are not monitor readings (pushId, os, sdkheartbeat...) always pass.
+pub fn filter_readings(
+    policy: &DevicePolicy,
+    platform: Option<Platform>,
+    patch: &mut AppProfilePatch,
+) -> Vec<String> {
+    patch.retain(|key| match platform {
+        Some(platform) => policy.accepts(platform, key),
+        None => !is_monitored(key),
+    })
+}
+
+/// The platform an install registered from.
+pub fn platform_of(profile: &AppProfile) -> Option<Platform> {
+    profile
+        .attributes
+        .get("channelType")
+        .and_then(|text| Platform::parse(text).ok())
 }
 
 /// Applies `change` to a copy of `existing`; an event of `event_type` if any attribute moved.

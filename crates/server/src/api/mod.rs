@@ -3,4 +3,5 @@
 pub mod compat;
 pub mod health;
 pub mod json_value;
+pub mod sdk;
 pub mod v1;

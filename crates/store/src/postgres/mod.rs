@@ -511,7 +511,7 @@ impl Store for PgStore {
         tenant_id: &str,
         app_id: &AppId,
         request: crate::model::SdkRequest,
-    ) -> StoreResult<Result<AppProfile, DomainError>> {
+    ) -> StoreResult<Result<crate::model::SdkOutcome, DomainError>> {
         timed("sdk_write", async {
             tenant_write!(self, tenant_id, |tx| crate::sdk_ops::sdk_write(
                 &mut tx,

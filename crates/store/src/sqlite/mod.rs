@@ -504,7 +504,7 @@ impl Store for SqliteStore {
         tenant_id: &str,
         app_id: &AppId,
         request: crate::model::SdkRequest,
-    ) -> StoreResult<Result<AppProfile, DomainError>> {
+    ) -> StoreResult<Result<crate::model::SdkOutcome, DomainError>> {
         timed("sdk_write", async {
             let (tenant, app_id) = (tenant_id.to_owned(), app_id.clone());
             self.group

@@ -17,6 +17,7 @@ fn request(command: SdkCommand, options: AppOptions, now: DateTime<Utc>) -> SdkR
     SdkRequest {
         command,
         options,
+        policy: DevicePolicy::default(),
         sdk_version: Some("2.12.0".to_owned()),
         device_event: "Register".to_owned(),
         now,
@@ -44,6 +45,7 @@ async fn sdk(
         .sdk_write(tenant_id, &app_id(APP), request(command, options, now))
         .await
         .expect("sdk write")
+        .map(|outcome| outcome.profile)
 }
 
 pub async fn app_settings_round_trip_and_show_in_the_snapshot(store: Arc<dyn Store>) {

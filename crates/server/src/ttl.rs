@@ -1,0 +1,66 @@
+//! The inactive-profile job (reference §8.5): an app profile without SDK contact for its app's
+//! `profile_ttl_days` is deleted, with an `app_profile.deleted` event. Installs that no SDK
+//! ever contacted (written through the compatible API) are not aged.
+//!
+//! The time comes from a [`Clock`], so tests run a sweep "41 days later" without waiting.
+
+use chrono::{DateTime, Duration, Utc};
+use profilestore_core::ids::AppId;
+use profilestore_store::{Store, StoreResult};
+use std::sync::Arc;
+use tokio::sync::watch;
+
+/// How often the job runs.
+pub const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Where the job reads the time.
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+pub fn system_clock() -> Arc<dyn Clock> {
+    Arc::new(SystemClock)
+}
+
+/// One pass over every app of every tenant: deletes installs whose last contact is older than
+/// the app's TTL at `now`. Returns how many were deleted.
+pub async fn sweep(store: &dyn Store, now: DateTime<Utc>) -> StoreResult<u64> {
+    let snapshot = store.access_snapshot().await?;
+    let mut deleted = 0;
+    for app in snapshot.apps {
+        let Ok(app_id) = AppId::parse(app.app_id.clone()) else {
+            continue;
+        };
+        let before = now - Duration::days(i64::from(app.options.profile_ttl_days));
+        deleted += store
+            .expire_app_profiles(&app.tenant_id, &app_id, before)
+            .await?;
+    }
+    Ok(deleted)
+}
+
+/// Runs [`sweep`] every [`SWEEP_EVERY`] until `stopped` turns true.
+pub fn spawn(store: Arc<dyn Store>, clock: Arc<dyn Clock>, mut stopped: watch::Receiver<bool>) {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(SWEEP_EVERY);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = ticker.tick() => match sweep(&*store, clock.now()).await {
+                    Ok(0) => {}
+                    Ok(deleted) => tracing::info!(deleted, "inactive app profiles deleted"),
+                    Err(error) => tracing::warn!(%error, "could not delete inactive app profiles"),
+                },
+                _ = stopped.changed() => break,
+            }
+        }
+    });
+}
