@@ -148,8 +148,15 @@ mod tests {
             .unwrap()
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal);
-        let pool = SqlitePoolOptions::new().max_connections(1).connect_with(options).await.unwrap();
-        sqlx::query("CREATE TABLE t (n INTEGER PRIMARY KEY)").execute(&pool).await.unwrap();
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .unwrap();
+        sqlx::query("CREATE TABLE t (n INTEGER PRIMARY KEY)")
+            .execute(&pool)
+            .await
+            .unwrap();
         pool
     }
 
@@ -166,10 +173,15 @@ mod tests {
                 let result = writer
                     .write(move |tx| {
                         Box::pin(async move {
-                            sqlx::query("INSERT INTO t (n) VALUES (?)").bind(n).execute(&mut *tx.0).await?;
+                            sqlx::query("INSERT INTO t (n) VALUES (?)")
+                                .bind(n)
+                                .execute(&mut *tx.0)
+                                .await?;
                             if n % 3 == 0 {
                                 // Fails after this write's own insert: the insert must go too.
-                                sqlx::query("INSERT INTO missing_table VALUES (1)").execute(&mut *tx.0).await?;
+                                sqlx::query("INSERT INTO missing_table VALUES (1)")
+                                    .execute(&mut *tx.0)
+                                    .await?;
                             }
                             Ok(n)
                         })
@@ -183,7 +195,10 @@ mod tests {
             answered.push(done.unwrap());
         }
 
-        let stored: Vec<i64> = sqlx::query_scalar("SELECT n FROM t ORDER BY n").fetch_all(&pool).await.unwrap();
+        let stored: Vec<i64> = sqlx::query_scalar("SELECT n FROM t ORDER BY n")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
         let expected: Vec<i64> = (0..30).filter(|n| n % 3 != 0).collect();
         assert_eq!(stored, expected);
         assert_eq!(answered.len(), 30);
