@@ -135,29 +135,8 @@ impl Admin {
     }
 
     pub async fn create_app(&self, tenant: &str, name: &str) -> anyhow::Result<CreatedApp> {
-        if name.trim().is_empty() || name.len() > 128 {
-            bail!("app names are 1 to 128 characters");
-        }
         let tenant = self.tenant(tenant).await?;
-        let client_key = PlainSecret::generate(CLIENT_KEY_PREFIX);
-        for _ in 0..APP_ID_ATTEMPTS {
-            let app_id = random_app_id();
-            match self
-                .store
-                .create_app(
-                    &tenant.tenant_id,
-                    &app_id,
-                    name,
-                    self.secret.seal(&client_key),
-                )
-                .await
-            {
-                Ok(app) => return Ok(CreatedApp { app, client_key }),
-                Err(StoreError::Conflict(_)) => continue,
-                Err(error) => return Err(error.into()),
-            }
-        }
-        bail!("could not find a free app id after {APP_ID_ATTEMPTS} attempts")
+        create_app(&*self.store, &self.secret, &tenant.tenant_id, name).await
     }
 }
 
@@ -170,6 +149,37 @@ impl Admin {
     ) -> anyhow::Result<u64> {
         Ok(crate::ttl::sweep(&*self.store, now).await?)
     }
+}
+
+/// Why an app name is refused, if it is.
+pub fn app_name_problem(name: &str) -> Option<&'static str> {
+    (name.trim().is_empty() || name.len() > 128).then_some("app names are 1 to 128 characters")
+}
+
+/// Creates an app with a random id and a new client key, sealed with the server secret (the
+/// CLI's `app create` and the native API's POST /v1/apps).
+pub async fn create_app(
+    store: &dyn Store,
+    secret: &ServerSecret,
+    tenant_id: &str,
+    name: &str,
+) -> anyhow::Result<CreatedApp> {
+    if let Some(problem) = app_name_problem(name) {
+        bail!(problem);
+    }
+    let client_key = PlainSecret::generate(CLIENT_KEY_PREFIX);
+    for _ in 0..APP_ID_ATTEMPTS {
+        let app_id = random_app_id();
+        match store
+            .create_app(tenant_id, &app_id, name, secret.seal(&client_key))
+            .await
+        {
+            Ok(app) => return Ok(CreatedApp { app, client_key }),
+            Err(StoreError::Conflict(_)) => continue,
+            Err(error) => return Err(error.into()),
+        }
+    }
+    bail!("could not find a free app id after {APP_ID_ATTEMPTS} attempts")
 }
 
 fn check_tenant_name(name: &str) -> anyhow::Result<()> {

@@ -6,6 +6,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod apps;
 mod calls;
 mod helpers;
 mod options;

@@ -6,7 +6,9 @@
 //! - `body`: JSON bodies whose errors are problems; absent vs null in PATCH bodies.
 //! - [`problem`]: the problem document and the mapping from core errors.
 //! - [`attributes`]: the schema registry. [`customers`]: profiles and lookups.
+//! - [`apps`]: apps, their options and client keys, the device policy and monitor catalogue.
 
+pub mod apps;
 pub mod attributes;
 mod auth;
 mod body;
@@ -56,6 +58,10 @@ pub fn router(state: AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         ))
         .routes(routes!(customers::find))
         .routes(routes!(customers::get))
+        .routes(routes!(apps::list, apps::create))
+        .routes(routes!(apps::get, apps::patch))
+        .routes(routes!(apps::get_policy, apps::put_policy))
+        .routes(routes!(apps::catalogue))
         .split_for_parts();
     openapi.info.version = env!("CARGO_PKG_VERSION").to_owned();
     let router = router.route_layer(axum::middleware::from_fn_with_state(state, auth::admit));
