@@ -284,6 +284,7 @@ pub const POLICY_POLLING_INTERVAL_MINUTES: u32 = 30;
 
 /// One enabled monitor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Monitor {
     pub attribute: String,
     pub category: MonitorCategory,
@@ -293,6 +294,7 @@ pub struct Monitor {
 
 /// The enabled monitors per platform. The default (a new app's) enables nothing.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DevicePolicy {
     #[serde(default)]
     pub android: Vec<Monitor>,

@@ -167,6 +167,14 @@ async fn the_device_policy_round_trips_and_bad_monitors_are_refused() {
     assert_eq!(wrong_platform.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(wrong_platform.body["errors"][0]["field"], "ios[0]");
     assert_eq!(too_often.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let misspelt = native(
+        &sdk,
+        Method::PUT,
+        &app_path(&sdk, "/device-policy"),
+        Some(json!({"andriod": []})),
+    )
+    .await;
+    assert_eq!(misspelt.status, StatusCode::UNPROCESSABLE_ENTITY);
     let served = sdk
         .call_with("verifyPolicy?os=android", None, &[("sdkversion", "2.10.0")])
         .await;

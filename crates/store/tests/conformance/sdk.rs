@@ -332,3 +332,76 @@ pub async fn expiry_deletes_installs_without_recent_contact(store: Arc<dyn Store
     let events = all_events(&*store, &acme.tenant_id).await;
     assert_eq!(events.last().unwrap().event_type, "app_profile.deleted");
 }
+
+pub async fn readings_the_policy_does_not_enable_are_ignored(store: Arc<dyn Store>) {
+    let acme = tenant_with_app(&*store, "acme").await;
+    let policy = DevicePolicy {
+        android: vec![Monitor {
+            attribute: "location".to_owned(),
+            category: MonitorCategory::Event,
+            interval_seconds: None,
+        }],
+        ..DevicePolicy::default()
+    };
+    let command = SdkCommand::Register {
+        user_id: user_id("u1"),
+        system_generated: false,
+        device_id: device_id("d1"),
+        platform: Platform::Android,
+        patch: app_patch(&[
+            ("location", "[1,2]"),
+            ("teleco", "Vodafone"),
+            ("os", "Android"),
+        ]),
+    };
+    let mut request = request(command, AppOptions::default(), Utc::now());
+    request.policy = policy;
+
+    let outcome = store
+        .sdk_write(&acme.tenant_id, &app_id(APP), request)
+        .await
+        .unwrap()
+        .unwrap();
+
+    assert_eq!(outcome.ignored, ["teleco"]);
+    assert_eq!(outcome.profile.attributes["location"], "[1,2]");
+    assert_eq!(outcome.profile.attributes["os"], "Android");
+    assert!(!outcome.profile.attributes.contains_key("teleco"));
+}
+
+pub async fn single_device_per_user_unregisters_the_users_other_devices(store: Arc<dyn Store>) {
+    let acme = tenant_with_app(&*store, "acme").await;
+    let options = AppOptions {
+        single_device_per_user: true,
+        ..AppOptions::default()
+    };
+    sdk(
+        &*store,
+        &acme.tenant_id,
+        register("u1", "d1"),
+        options,
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+
+    sdk(
+        &*store,
+        &acme.tenant_id,
+        register("u1", "d2"),
+        options,
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+
+    let installs = store
+        .find_app_profiles(&acme.tenant_id, &app_id(APP), &user("u1"))
+        .await
+        .unwrap();
+    let status: Vec<_> = installs
+        .iter()
+        .map(|p| (p.key.device_id.as_str(), p.attributes["status"].as_str()))
+        .collect();
+    assert_eq!(status, [("d1", "2"), ("d2", "0")]);
+}
