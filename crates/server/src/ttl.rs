@@ -64,3 +64,82 @@ pub fn spawn(store: Arc<dyn Store>, clock: Arc<dyn Clock>, mut stopped: watch::R
         }
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use profilestore_core::app_profile::AppProfilePatch;
+    use profilestore_core::device::{AppOptions, DevicePolicy, Platform};
+    use profilestore_core::ids::{DeviceId, UserId};
+    use profilestore_store::model::{AppProfileSelector, SdkCommand, SdkRequest, SealedSecret};
+
+    /// A clock that says what the test tells it.
+    struct FixedClock(DateTime<Utc>);
+
+    impl Clock for FixedClock {
+        fn now(&self) -> DateTime<Utc> {
+            self.0
+        }
+    }
+
+    #[tokio::test]
+    async fn the_job_deletes_what_its_clock_says_is_stale() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("db").display());
+        let store = profilestore_store::open(&url).await.unwrap();
+        let key = |label: &str| SealedSecret {
+            digest: label.to_owned(),
+            sealed: label.as_bytes().to_vec(),
+        };
+        let tenant = store.create_tenant("acme", key("pk")).await.unwrap();
+        let app_id = AppId::parse("AB00000001").unwrap();
+        store
+            .create_app(&tenant.tenant_id, &app_id, "Shop", key("ck"))
+            .await
+            .unwrap();
+        let register = SdkRequest {
+            command: SdkCommand::Register {
+                user_id: UserId::parse("u1").unwrap(),
+                system_generated: false,
+                device_id: DeviceId::parse("d1").unwrap(),
+                platform: Platform::Ios,
+                patch: AppProfilePatch::default(),
+            },
+            options: AppOptions::default(),
+            policy: DevicePolicy::default(),
+            sdk_version: None,
+            device_event: "Register".to_owned(),
+            now: Utc::now(),
+        };
+        store
+            .sdk_write(&tenant.tenant_id, &app_id, register)
+            .await
+            .unwrap()
+            .unwrap();
+        let selector = AppProfileSelector::User(UserId::parse("u1").unwrap());
+        let (stop, stopped) = watch::channel(false);
+
+        // The first tick runs at once, 41 days from now by the clock.
+        spawn(
+            store.clone(),
+            Arc::new(FixedClock(Utc::now() + Duration::days(41))),
+            stopped,
+        );
+
+        let mut remaining = 1;
+        for _ in 0..200 {
+            remaining = store
+                .find_app_profiles(&tenant.tenant_id, &app_id, &selector)
+                .await
+                .unwrap()
+                .len();
+            if remaining == 0 {
+                break;
+            }
+            tokio::task::yield_now().await;
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        let _ = stop.send(true);
+        assert_eq!(remaining, 0);
+    }
+}

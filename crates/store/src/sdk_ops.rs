@@ -78,18 +78,22 @@ pub(crate) async fn sdk_write(
             let (same, others): (Vec<_>, Vec<_>) = on_device
                 .into_iter()
                 .partition(|p| p.key.user_id == user_id);
-            if !request.options.multi_user_per_device {
-                // Another user on this device replaces the old install.
-                for other in &others {
-                    save(tx, tenant, sdk::unregister(other, &ctx), &mut events).await?;
-                }
+            for other in &others {
+                // Another user on this device replaces the old install; on multi-user
+                // devices both stay registered and the new one becomes the active one.
+                let displaced = if request.options.multi_user_per_device {
+                    sdk::deactivate(other, &ctx)
+                } else {
+                    sdk::unregister_other(other, &ctx)
+                };
+                save(tx, tenant, displaced, &mut events).await?;
             }
             if request.options.single_device_per_user {
                 let user_devices = tx
                     .app_profiles(tenant, app_id, &AppProfileSelector::User(user_id.clone()))
                     .await?;
                 for other in user_devices.iter().filter(|p| p.key.device_id != device_id) {
-                    save(tx, tenant, sdk::unregister(other, &ctx), &mut events).await?;
+                    save(tx, tenant, sdk::unregister_other(other, &ctx), &mut events).await?;
                 }
             }
             let key = AppProfileKey {

@@ -61,15 +61,20 @@ pub fn platform_of(profile: &AppProfile) -> Option<Platform> {
 }
 
 /// Applies `change` to a copy of `existing`; an event of `event_type` if any attribute moved.
+/// `own`: the install is the calling SDK's (its sdkversion is stamped), not another one the
+/// call affects (another user's on the device, the user's on other devices).
 fn changed(
     existing: &AppProfile,
     event_type: EventType,
     ctx: &SdkContext,
+    own: bool,
     change: impl FnOnce(&mut BTreeMap<String, String>),
 ) -> (AppProfile, Vec<ChangeEvent>) {
     let mut profile = existing.clone();
     change(&mut profile.attributes);
-    ctx.stamp(&mut profile.attributes);
+    if own {
+        ctx.stamp(&mut profile.attributes);
+    }
     let changes = diff(&existing.attributes, &profile.attributes);
     if changes.is_empty() {
         return (profile, Vec::new());
@@ -93,6 +98,7 @@ pub fn register_install(
     let install = |attributes: &mut BTreeMap<String, String>| {
         patch.apply_to(attributes);
         attributes.insert("status".to_owned(), "0".to_owned());
+        attributes.insert("connectStatus".to_owned(), "1".to_owned());
         attributes.insert("channel".to_owned(), "rt".to_owned());
         attributes.insert("channelType".to_owned(), platform.as_str().to_owned());
         attributes.insert("guest".to_owned(), system_generated.to_string());
@@ -102,7 +108,7 @@ pub fn register_install(
         );
     };
     if let Some(existing) = existing {
-        return changed(existing, EventType::AppProfileUpdated, ctx, install);
+        return changed(existing, EventType::AppProfileUpdated, ctx, true, install);
     }
     let mut profile = AppProfile {
         key,
@@ -127,14 +133,43 @@ pub fn register_install(
 
 /// Status 2 (unregistered) and no push token; the record stays. No event if it already was.
 pub fn unregister(existing: &AppProfile, ctx: &SdkContext) -> (AppProfile, Vec<ChangeEvent>) {
+    unregister_install(existing, ctx, true)
+}
+
+/// [`unregister`] of an install the call displaces (the app options), not the caller's own.
+pub fn unregister_other(existing: &AppProfile, ctx: &SdkContext) -> (AppProfile, Vec<ChangeEvent>) {
+    unregister_install(existing, ctx, false)
+}
+
+fn unregister_install(
+    existing: &AppProfile,
+    ctx: &SdkContext,
+    own: bool,
+) -> (AppProfile, Vec<ChangeEvent>) {
     changed(
         existing,
         EventType::AppProfileUnregistered,
         ctx,
+        own,
         |attributes| {
             attributes.insert("status".to_owned(), "2".to_owned());
+            attributes.insert("connectStatus".to_owned(), "0".to_owned());
             attributes.remove("pushId");
             attributes.remove("ios_fcmpushid");
+        },
+    )
+}
+
+/// Another user registered on this device (multi-user devices): the install stays registered
+/// (push still reaches it) but is no longer the device's active one (`connectStatus` "0").
+pub fn deactivate(existing: &AppProfile, ctx: &SdkContext) -> (AppProfile, Vec<ChangeEvent>) {
+    changed(
+        existing,
+        EventType::AppProfileUpdated,
+        ctx,
+        false,
+        |attributes| {
+            attributes.insert("connectStatus".to_owned(), "0".to_owned());
         },
     )
 }
@@ -146,9 +181,13 @@ pub fn apply_readings(
     patch: &AppProfilePatch,
     ctx: &SdkContext,
 ) -> (AppProfile, Vec<ChangeEvent>) {
-    changed(existing, EventType::AppProfileUpdated, ctx, |attributes| {
-        patch.apply_to(attributes)
-    })
+    changed(
+        existing,
+        EventType::AppProfileUpdated,
+        ctx,
+        true,
+        |attributes| patch.apply_to(attributes),
+    )
 }
 
 /// Links the install to a customer (setCustomerId); no event if it already is.

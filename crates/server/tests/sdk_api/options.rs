@@ -24,7 +24,7 @@ async fn by_default_another_user_on_a_device_replaces_the_old_install() {
 }
 
 #[tokio::test]
-async fn multi_user_per_device_keeps_both_users_active() {
+async fn multi_user_per_device_keeps_both_users_and_the_last_is_active() {
     let sdk = Sdk::start().await;
     sdk.set_options(AppOptions {
         multi_user_per_device: true,
@@ -36,8 +36,16 @@ async fn multi_user_per_device_keeps_both_users_active() {
     let reply = sdk.register("u2", "d1").await;
 
     assert_eq!(reply.body["multiProfileEnabled"], true);
-    assert_eq!(records(&sdk.by_user("u1").await)[0]["status"], "0");
-    assert_eq!(records(&sdk.by_user("u2").await)[0]["status"], "0");
+    let (u1, u2) = (
+        records(&sdk.by_user("u1").await).remove(0),
+        records(&sdk.by_user("u2").await).remove(0),
+    );
+    assert_eq!((u1["status"].as_str(), u2["status"].as_str()), ("0", "0"));
+    // Only the last registered is the device's active install.
+    assert_eq!(
+        (u1["connectStatus"].as_str(), u2["connectStatus"].as_str()),
+        ("0", "1")
+    );
 }
 
 #[tokio::test]
