@@ -673,7 +673,6 @@ async fn null_in_a_patch_clears_a_constraint() {
 }
 
 #[tokio::test]
-#[ignore = "bug: DELETE /v1/customer-attributes/{name}?purge=<not a boolean> answers axum's plain-text 400 (Query<RetireQuery> rejection in api/v1/attributes.rs retire), not a problem+json naming purge"]
 async fn a_purge_flag_that_is_not_a_boolean_is_a_problem_naming_purge() {
     let app = spawn_app().await;
     let tenant = app.tenant("acme").await;

@@ -7,7 +7,7 @@ use crate::api::json_value::{attribute_value, typed_json};
 use crate::state::AppState;
 use axum::Extension;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use profilestore_core::attribute::AttributeValue;
@@ -314,6 +314,20 @@ pub struct RetireQuery {
     pub purge: bool,
 }
 
+/// `?purge=true|false` (absent: false); anything else is a problem naming `purge`.
+fn purge_flag(query: Option<&str>) -> Result<bool, Problem> {
+    let mut purge = false;
+    for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        match (key.as_ref(), value.as_ref()) {
+            ("purge", "true") => purge = true,
+            ("purge", "false") => purge = false,
+            ("purge", _) => return Err(invalid("purge", "is true or false")),
+            _ => {}
+        }
+    }
+    Ok(purge)
+}
+
 /// Retires an attribute: writes are refused, stored values stay readable. With `?purge=true`
 /// its values are removed from every profile and the definition is deleted.
 #[utoipa::path(delete, path = "/v1/customer-attributes/{name}", tag = "customer attributes",
@@ -324,11 +338,12 @@ pub async fn retire(
     State(state): State<AppState>,
     Extension(tenant): Extension<Arc<TenantAccess>>,
     Path(name): Path<String>,
-    Query(query): Query<RetireQuery>,
+    RawQuery(query): RawQuery,
 ) -> Result<Json<AttributeView>, Problem> {
+    let purge = purge_flag(query.as_deref())?;
     let retired = state
         .store
-        .retire_definition(tenant_id(&tenant), &name, query.purge)
+        .retire_definition(tenant_id(&tenant), &name, purge)
         .await??;
     Ok(Json(retired.into()))
 }

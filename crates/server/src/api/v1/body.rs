@@ -23,15 +23,27 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ProblemJson<T> {
                     rejection.body_text(),
                 )
             })?;
-        serde_json::from_slice(&bytes)
+        let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
+        serde_path_to_error::deserialize(&mut deserializer)
             .map(ProblemJson)
             .map_err(|error| {
                 use serde_json::error::Category;
+                let path = error.path().to_string();
+                let error = error.into_inner();
                 match error.classify() {
-                    Category::Data => Problem::validation(vec![ProblemField {
-                        field: field_of(&error.to_string()),
-                        message: error.to_string(),
-                    }]),
+                    Category::Data => {
+                        // The path names the field; at the root (an unknown or missing field)
+                        // serde's message names it.
+                        let field = if path == "." {
+                            field_of(&error.to_string())
+                        } else {
+                            path
+                        };
+                        Problem::validation(vec![ProblemField {
+                            field,
+                            message: error.to_string(),
+                        }])
+                    }
                     _ => Problem::new(
                         StatusCode::BAD_REQUEST,
                         "malformed-json",
