@@ -285,3 +285,23 @@ async fn a_heartbeat_that_changes_nothing_writes_no_event() {
     assert_eq!(reply.body["code"], "0");
     assert_eq!(sdk.events().await.len(), before);
 }
+
+#[tokio::test]
+async fn web_client_ids_carry_the_web_device_prefix() {
+    let sdk = Sdk::start().await;
+    sdk.post(
+        "register",
+        json!({"userId": "u1", "deviceId": "browser-1", "channel": "rt", "channelType": "web"}),
+    )
+    .await;
+
+    let reply = sdk
+        .post(
+            "unregister",
+            json!({"clientId": sdk.client_id("u1", "v2_web_browser-1")}),
+        )
+        .await;
+
+    assert_eq!(reply.body["code"], "0", "{:?}", reply.body);
+    assert_eq!(records(&sdk.by_user("u1").await)[0]["status"], "2");
+}

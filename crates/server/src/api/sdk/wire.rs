@@ -149,7 +149,11 @@ pub struct ClientBody {
     pub data: Data,
 }
 
-/// `<appId>/<userId>/<deviceId>`, of the app the call is addressed to.
+/// What the web SDK puts before the deviceId in clientIds.
+const WEB_DEVICE_PREFIX: &str = "v2_web_";
+
+/// `<appId>/<userId>/<deviceId>` (or `<appId>/<userId>/v2_web_<deviceId>`), of the app the
+/// call is addressed to.
 pub fn install_of(app_id: &AppId, client_id: Option<&str>) -> Result<AppProfileKey, SdkError> {
     let client_id = client_id
         .filter(|id| !id.is_empty())
@@ -166,7 +170,8 @@ pub fn install_of(app_id: &AppId, client_id: Option<&str>) -> Result<AppProfileK
     Ok(AppProfileKey {
         app_id: app_id.clone(),
         user_id: UserId::parse(user)?,
-        device_id: DeviceId::parse(device)?,
+        // The web SDK prefixes the deviceId it registered with in its clientIds (§8.4).
+        device_id: DeviceId::parse(device.strip_prefix(WEB_DEVICE_PREFIX).unwrap_or(device))?,
     })
 }
 
