@@ -1,27 +1,21 @@
 //! The real binary: admin commands (with --json), their effect on a running server (seen
 //! within 5 seconds), configuration by flag, environment and file, signals and a crash.
 
+use crate::support::{ServerProcess, TestStorage, on_postgres, profilestore_command};
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_profilestore");
-
-fn profilestore(data_dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(BIN)
+/// Runs an admin command on the test's storage (its data dir and, on PostgreSQL, its database).
+fn profilestore(storage: &TestStorage, args: &[&str]) -> std::process::Output {
+    profilestore_command()
         .args(args)
-        .env("PROFILESTORE_DATA_DIR", data_dir)
-        .env_remove("PROFILESTORE_SECRET")
-        .env_remove("PROFILESTORE_DATABASE_URL")
-        .env_remove("PROFILESTORE_CONFIG")
+        .envs(storage.env())
         .output()
         .expect("the binary runs")
 }
 
-fn json_output(data_dir: &Path, args: &[&str]) -> Value {
-    let output = profilestore(data_dir, args);
+fn json_output(storage: &TestStorage, args: &[&str]) -> Value {
+    let output = profilestore(storage, args);
     assert!(
         output.status.success(),
         "{args:?}: {}",
@@ -36,71 +30,11 @@ fn json_output(data_dir: &Path, args: &[&str]) -> Value {
     serde_json::from_str(text.trim()).unwrap()
 }
 
-/// A `profilestore serve` process on a free loopback port; killed when dropped.
-struct ServerProcess {
-    child: Child,
-    base_url: String,
-    /// Everything the server logged so far.
-    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
-}
-
-impl ServerProcess {
-    fn start(data_dir: &Path) -> Self {
-        Self::start_with_log_level(data_dir, "info")
-    }
-
-    fn start_with_log_level(data_dir: &Path, level: &str) -> Self {
-        let mut child = Command::new(BIN)
-            .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
-            .env("RUST_LOG", level)
-            .env("PROFILESTORE_DATA_DIR", data_dir)
-            .env_remove("PROFILESTORE_SECRET")
-            .env_remove("PROFILESTORE_DATABASE_URL")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let address = loop {
-            let line = lines
-                .next()
-                .expect("the server logs that it listens")
-                .unwrap();
-            log.lock().unwrap().push(line.clone());
-            let entry: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
-            if entry["fields"]["message"] == "profilestore listening" {
-                break entry["fields"]["address"].as_str().unwrap().to_owned();
-            }
-        };
-        // Keep draining stderr so the server never blocks on a full pipe.
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            for line in lines.map_while(Result::ok) {
-                sink.lock().unwrap().push(line);
-            }
-        });
-        ServerProcess {
-            child,
-            base_url: format!("http://{address}"),
-            log,
-        }
-    }
-
-    fn signal(&self, name: &str) {
-        let status = Command::new("kill")
-            .args([format!("-{name}"), self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `profilestore serve` on the test's storage, logging at `level`.
+fn serve(storage: &TestStorage, level: &str) -> ServerProcess {
+    let mut command = profilestore_command();
+    command.env("RUST_LOG", level).envs(storage.env());
+    ServerProcess::start(command)
 }
 
 async fn status_code_with_key(base_url: &str, key: &str) -> String {
@@ -134,10 +68,10 @@ async fn within_five_seconds(base_url: &str, key: &str, expected: &str) {
 
 #[tokio::test]
 async fn admin_commands_take_effect_on_a_running_server_within_five_seconds() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = ServerProcess::start(dir.path());
+    let storage = TestStorage::new().await;
+    let server = serve(&storage, "info");
 
-    let created = json_output(dir.path(), &["tenant", "create", "acme", "--json"]);
+    let created = json_output(&storage, &["tenant", "create", "acme", "--json"]);
     let keys: Vec<&str> = created
         .as_object()
         .unwrap()
@@ -148,11 +82,11 @@ async fn admin_commands_take_effect_on_a_running_server_within_five_seconds() {
     let key = created["profile_key"].as_str().unwrap().to_owned();
     within_five_seconds(&server.base_url, &key, "7014").await;
 
-    let shown = profilestore(dir.path(), &["tenant", "show-key", "acme"]);
+    let shown = profilestore(&storage, &["tenant", "show-key", "acme"]);
     assert_eq!(String::from_utf8(shown.stdout).unwrap().trim(), key);
 
     let rotated = profilestore(
-        dir.path(),
+        &storage,
         &["tenant", "rotate-key", "acme", "--grace-seconds", "0"],
     );
     let new_key = String::from_utf8(rotated.stdout).unwrap().trim().to_owned();
@@ -161,13 +95,13 @@ async fn admin_commands_take_effect_on_a_running_server_within_five_seconds() {
     within_five_seconds(&server.base_url, &new_key, "7014").await;
 
     assert!(
-        profilestore(dir.path(), &["tenant", "allow-ip", "acme", "10.0.0.0/8"])
+        profilestore(&storage, &["tenant", "allow-ip", "acme", "10.0.0.0/8"])
             .status
             .success()
     );
     within_five_seconds(&server.base_url, &new_key, "7010").await;
     assert!(
-        profilestore(dir.path(), &["tenant", "allow-ip", "acme", "--clear"])
+        profilestore(&storage, &["tenant", "allow-ip", "acme", "--clear"])
             .status
             .success()
     );
@@ -176,19 +110,19 @@ async fn admin_commands_take_effect_on_a_running_server_within_five_seconds() {
 
 #[tokio::test]
 async fn tenant_and_app_listing_and_json_shapes() {
-    let dir = tempfile::tempdir().unwrap();
-    let tenant = json_output(dir.path(), &["tenant", "create", "shop", "--json"]);
+    let storage = TestStorage::new().await;
+    let tenant = json_output(&storage, &["tenant", "create", "shop", "--json"]);
     let tenant_id = tenant["tenant_id"].as_str().unwrap();
 
     let app = json_output(
-        dir.path(),
+        &storage,
         &[
             "app", "create", "--tenant", tenant_id, "--name", "Shop app", "--json",
         ],
     );
-    let listed = json_output(dir.path(), &["tenant", "list", "--json"]);
-    let apps = json_output(dir.path(), &["app", "list", "--tenant", "shop", "--json"]);
-    let limit = profilestore(dir.path(), &["tenant", "rate-limit", "shop", "50"]);
+    let listed = json_output(&storage, &["tenant", "list", "--json"]);
+    let apps = json_output(&storage, &["app", "list", "--tenant", "shop", "--json"]);
+    let limit = profilestore(&storage, &["tenant", "rate-limit", "shop", "50"]);
 
     let app_id = app["app_id"].as_str().unwrap();
     assert!(
@@ -201,20 +135,20 @@ async fn tenant_and_app_listing_and_json_shapes() {
     assert_eq!(apps[0]["app_id"], app_id);
     assert!(limit.status.success());
     assert_eq!(
-        json_output(dir.path(), &["tenant", "list", "--json"])[0]["rate_limit"],
+        json_output(&storage, &["tenant", "list", "--json"])[0]["rate_limit"],
         50
     );
 }
 
 #[tokio::test]
 async fn admin_errors_are_clear_and_exit_non_zero() {
-    let dir = tempfile::tempdir().unwrap();
-    json_output(dir.path(), &["tenant", "create", "taken", "--json"]);
+    let storage = TestStorage::new().await;
+    json_output(&storage, &["tenant", "create", "taken", "--json"]);
 
-    let duplicate = profilestore(dir.path(), &["tenant", "create", "taken"]);
-    let unknown = profilestore(dir.path(), &["tenant", "show-key", "nobody"]);
-    let bad_cidr = profilestore(dir.path(), &["tenant", "allow-ip", "taken", "10.0.0.0/99"]);
-    let bad_name = profilestore(dir.path(), &["tenant", "create", "has space"]);
+    let duplicate = profilestore(&storage, &["tenant", "create", "taken"]);
+    let unknown = profilestore(&storage, &["tenant", "show-key", "nobody"]);
+    let bad_cidr = profilestore(&storage, &["tenant", "allow-ip", "taken", "10.0.0.0/99"]);
+    let bad_name = profilestore(&storage, &["tenant", "create", "has space"]);
 
     for output in [&duplicate, &unknown, &bad_cidr, &bad_name] {
         assert!(!output.status.success());
@@ -225,7 +159,6 @@ async fn admin_errors_are_clear_and_exit_non_zero() {
 
 #[test]
 fn every_command_has_help() {
-    let dir = tempfile::tempdir().unwrap();
     for args in [
         vec!["--help"],
         vec!["serve", "--help"],
@@ -240,7 +173,7 @@ fn every_command_has_help() {
         vec!["app", "create", "--help"],
         vec!["app", "list", "--help"],
     ] {
-        let output = profilestore(dir.path(), &args);
+        let output = profilestore_command().args(&args).output().unwrap();
         assert!(output.status.success(), "{args:?}");
         assert!(
             String::from_utf8_lossy(&output.stdout).contains("Usage"),
@@ -249,50 +182,50 @@ fn every_command_has_help() {
     }
 }
 
+/// On PostgreSQL the file also names the database: the data dir then keeps only the secret.
 #[tokio::test]
 async fn a_config_file_sets_the_data_dir() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("from-config");
-    let config = dir.path().join("profilestore.toml");
-    std::fs::write(
-        &config,
-        format!("data_dir = {:?}\n", data.display().to_string()),
-    )
-    .unwrap();
+    let storage = TestStorage::new().await;
+    let data = storage.data_dir().join("from-config");
+    let config = storage.data_dir().join("profilestore.toml");
+    let mut text = format!("data_dir = {:?}\n", data.display().to_string());
+    if let Some(database) = &storage.database {
+        text.push_str(&format!("database_url = {:?}\n", database.url()));
+    }
+    std::fs::write(&config, text).unwrap();
+    let with_config = |args: &[&str]| {
+        profilestore_command()
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .output()
+            .unwrap()
+    };
 
-    let output = Command::new(BIN)
-        .args([
-            "--config",
-            config.to_str().unwrap(),
-            "tenant",
-            "create",
-            "cfg",
-            "--json",
-        ])
-        .env_remove("PROFILESTORE_DATA_DIR")
-        .env_remove("PROFILESTORE_DATABASE_URL")
-        .output()
-        .unwrap();
+    let output = with_config(&["tenant", "create", "cfg", "--json"]);
+    let listed = with_config(&["tenant", "list", "--json"]);
 
     assert!(
         output.status.success(),
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(data.join("profilestore.db").exists());
     assert!(data.join("secret.key").exists());
+    assert_eq!(data.join("profilestore.db").exists(), !on_postgres());
+    let listed: Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(listed[0]["name"], "cfg");
 }
 
 #[tokio::test]
 async fn sigterm_shuts_down_cleanly_and_sigkill_loses_no_acknowledged_write() {
-    let dir = tempfile::tempdir().unwrap();
-    let key = json_output(dir.path(), &["tenant", "create", "durable", "--json"])["profile_key"]
+    let storage = TestStorage::new().await;
+    let key = json_output(&storage, &["tenant", "create", "durable", "--json"])["profile_key"]
         .as_str()
         .unwrap()
         .to_owned();
     let client = crate::support::http_client();
 
-    let mut server = ServerProcess::start(dir.path());
+    let mut server = serve(&storage, "info");
     for i in 0..30 {
         let reply: Value = client
             .post(format!("{}/resources/v2/customerprofile", server.base_url))
@@ -309,7 +242,7 @@ async fn sigterm_shuts_down_cleanly_and_sigkill_loses_no_acknowledged_write() {
     server.signal("KILL");
     let _ = server.child.wait();
 
-    let server = ServerProcess::start(dir.path());
+    let server = serve(&storage, "info");
     for i in 0..30 {
         assert_eq!(
             status_code_with_key_for(&server.base_url, &key, &format!("k-{i}")).await,
@@ -319,7 +252,7 @@ async fn sigterm_shuts_down_cleanly_and_sigkill_loses_no_acknowledged_write() {
     }
     server.signal("TERM");
     let mut server = server;
-    let status = wait_with_deadline(&mut server.child, Duration::from_secs(10));
+    let status = server.wait_with_deadline(Duration::from_secs(10));
     assert!(status.success(), "graceful exit on SIGTERM: {status:?}");
 }
 
@@ -338,36 +271,25 @@ async fn status_code_with_key_for(base_url: &str, key: &str, customer: &str) -> 
         .to_owned()
 }
 
-fn wait_with_deadline(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        assert!(Instant::now() < deadline, "the server did not exit");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 #[tokio::test]
 async fn keys_never_reach_the_log_even_at_trace_level() {
-    let dir = tempfile::tempdir().unwrap();
-    let created = json_output(dir.path(), &["tenant", "create", "quiet", "--json"]);
+    let storage = TestStorage::new().await;
+    let created = json_output(&storage, &["tenant", "create", "quiet", "--json"]);
     let key = created["profile_key"].as_str().unwrap().to_owned();
     let app = json_output(
-        dir.path(),
+        &storage,
         &[
             "app", "create", "--tenant", "quiet", "--name", "a", "--json",
         ],
     );
     let client_key = app["client_key"].as_str().unwrap().to_owned();
-    let mut server = ServerProcess::start_with_log_level(dir.path(), "trace");
+    let mut server = serve(&storage, "trace");
 
     within_five_seconds(&server.base_url, &key, "7014").await;
     status_code_with_key(&server.base_url, &client_key).await;
     status_code_with_key(&server.base_url, "psk_wrong-key-attempt").await;
     server.signal("TERM");
-    wait_with_deadline(&mut server.child, Duration::from_secs(10));
+    server.wait_with_deadline(Duration::from_secs(10));
     std::thread::sleep(Duration::from_millis(100));
 
     let log = server.log.lock().unwrap().join("\n");

@@ -1,22 +1,25 @@
 //! Store failures under a running server: the compatible API answers 7006 without details,
 //! /readyz answers 503, and both recover when the store does. The damage is real: a table is
-//! renamed behind the server's back through a second connection.
+//! renamed behind the server's back through a second connection (to SQLite or PostgreSQL,
+//! whichever the server runs on).
 
 use crate::support::{TestApp, spawn_app};
 use reqwest::StatusCode;
 use serde_json::json;
+use sqlx::{AssertSqlSafe, Connection, Executor, PgConnection, SqliteConnection};
 
 async fn rename_table(app: &TestApp, from: &str, to: &str) {
-    let pool = sqlx::SqlitePool::connect(&app.settings.store.database_url)
-        .await
-        .unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "ALTER TABLE {from} RENAME TO {to}"
-    )))
-    .execute(&pool)
-    .await
-    .unwrap();
-    pool.close().await;
+    let url = &app.settings.store.database_url;
+    let statement = format!("ALTER TABLE {from} RENAME TO {to}");
+    if url.starts_with("sqlite:") {
+        let mut connection = SqliteConnection::connect(url).await.unwrap();
+        connection.execute(AssertSqlSafe(statement)).await.unwrap();
+        connection.close().await.unwrap();
+    } else {
+        let mut connection = PgConnection::connect(url).await.unwrap();
+        connection.execute(AssertSqlSafe(statement)).await.unwrap();
+        connection.close().await.unwrap();
+    }
 }
 
 #[tokio::test]

@@ -1,6 +1,18 @@
 //! Test support shared by the black-box test binaries: a real server on a loopback port with
 //! its own data dir, admin operations on the same database, and a real HTTP client.
+//!
+//! The server runs on the backend `PROFILESTORE_TEST_BACKEND` names (see `backend`): SQLite in
+//! the data dir by default, or PostgreSQL in a database made for the one test.
 #![allow(dead_code)]
+
+mod backend;
+mod process;
+
+// Each test binary uses a part of these.
+#[allow(unused_imports)]
+pub use backend::*;
+#[allow(unused_imports)]
+pub use process::*;
 
 use profilestore_server::admin::Admin;
 use profilestore_server::config::{LogFormat, ServeSettings, StoreSettings};
@@ -18,6 +30,8 @@ pub struct TestApp {
     pub admin: Admin,
     server: Option<Server>,
     _data_dir: TempDir,
+    /// Declared last, so dropped last: after the server and the admin store are gone.
+    database: Option<TestDatabase>,
 }
 
 pub struct TestTenant {
@@ -55,9 +69,12 @@ pub fn http_client() -> reqwest::Client {
         .expect("HTTP client")
 }
 
-pub fn settings_for(data_dir: PathBuf) -> ServeSettings {
+/// Settings for a server whose data dir is `data_dir` and whose database is at `database_url`
+/// (`None`: SQLite in the data dir).
+pub fn settings_for(data_dir: PathBuf, database_url: Option<String>) -> ServeSettings {
     let store = StoreSettings {
-        database_url: format!("sqlite://{}", data_dir.join("profilestore.db").display()),
+        database_url: database_url
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("profilestore.db").display())),
         data_dir,
         database_pool_size: None,
         statement_timeout: None,
@@ -82,7 +99,14 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_app_with(configure: impl FnOnce(&mut ServeSettings)) -> TestApp {
     let data_dir = tempfile::tempdir().expect("temp dir");
-    let mut settings = settings_for(data_dir.path().to_path_buf());
+    let database = match backend() {
+        Backend::Sqlite => None,
+        Backend::Postgres(server) => Some(TestDatabase::create_migrated(&server).await),
+    };
+    let mut settings = settings_for(
+        data_dir.path().to_path_buf(),
+        database.as_ref().map(TestDatabase::url),
+    );
     configure(&mut settings);
     let admin = Admin::open(&settings.store)
         .await
@@ -97,10 +121,16 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut ServeSettings)) -> TestA
         admin,
         server: Some(server),
         _data_dir: data_dir,
+        database,
     }
 }
 
 impl TestApp {
+    /// The database this app's server uses, when it runs on PostgreSQL.
+    pub fn database(&self) -> Option<&TestDatabase> {
+        self.database.as_ref()
+    }
+
     /// Makes admin changes visible to the server now (it would see them at its next poll).
     pub async fn refresh(&self) {
         self.server
