@@ -1,5 +1,5 @@
-//! `profilestore-bench`: starts a profilestore on loopback with a fresh data dir (or targets
-//! `--url`), seeds profiles, runs each workload for a fixed time at a fixed concurrency, and
+//! `profilestore-bench`: starts a profilestore on loopback with a fresh data dir, on SQLite or
+//! on the PostgreSQL database `--database-url` names (or targets `--url`), seeds profiles, runs each workload for a fixed time at a fixed concurrency, and
 //! prints requests/s, records/s, latency percentiles, errors and the ratio to `ceiling`
 //! (GET /healthz) measured in the same run.
 //!
@@ -38,6 +38,11 @@ struct Args {
     /// The profilestore binary to start (default: next to this one).
     #[arg(long)]
     server_bin: Option<PathBuf>,
+    /// Run the server it starts (and its admin commands) on this database instead of SQLite in
+    /// a fresh data dir, e.g. postgres://postgres@127.0.0.1:5432/bench. Use an empty database:
+    /// the harness creates its tenant there and leaves its data behind.
+    #[arg(long, conflicts_with = "url")]
+    database_url: Option<String>,
     /// Customer profiles to seed, each with one device.
     #[arg(long, default_value_t = 100_000)]
     profiles: u64,
@@ -77,7 +82,11 @@ async fn run(args: Args) -> anyhow::Result<()> {
             (None, target)
         }
         None => {
-            let server = server_process::ServerProcess::start(args.server_bin.clone()).await?;
+            let server = server_process::ServerProcess::start(
+                args.server_bin.clone(),
+                args.database_url.clone(),
+            )
+            .await?;
             let target = seed::Target::create(&server).await?;
             (Some(server), target)
         }
@@ -100,6 +109,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     }
 
     let mut facts = report::Facts {
+        backend: backend_name(&args).to_owned(),
         profiles: args.profiles,
         concurrency: args.concurrency,
         duration_secs: duration.as_secs(),
@@ -111,7 +121,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     if let Some(server) = server.as_mut() {
         facts.server_rss_bytes = server.rss_bytes();
         facts.database_bytes_per_profile =
-            Some(server.data_dir_bytes()? as f64 / args.profiles.max(1) as f64);
+            Some(server.database_bytes().await? as f64 / args.profiles.max(1) as f64);
         facts.start_secs = Some(server.restart().await?.as_secs_f64());
     }
     let report = report::Report::new(facts, results);
@@ -128,4 +138,13 @@ async fn run(args: Args) -> anyhow::Result<()> {
         report.total_errors()
     );
     Ok(())
+}
+
+/// What the measured server runs on, for the report.
+fn backend_name(args: &Args) -> &'static str {
+    match (&args.url, &args.database_url) {
+        (Some(_), _) => "unknown (--url)",
+        (None, Some(_)) => "postgres",
+        (None, None) => "sqlite",
+    }
 }

@@ -21,6 +21,8 @@ pub struct WorkloadResult {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Facts {
+    /// `sqlite` or `postgres`: the database of the server the harness started.
+    pub backend: String,
     pub profiles: u64,
     pub concurrency: usize,
     pub duration_secs: u64,
@@ -79,8 +81,8 @@ impl Report {
         let facts = &self.facts;
         let _ = writeln!(
             out,
-            "profiles {}, concurrency {}, {} s per workload",
-            facts.profiles, facts.concurrency, facts.duration_secs
+            "backend {}, profiles {}, concurrency {}, {} s per workload",
+            facts.backend, facts.profiles, facts.concurrency, facts.duration_secs
         );
         let _ = writeln!(
             out,
@@ -115,7 +117,7 @@ impl Report {
         if let Some(per_profile) = facts.database_bytes_per_profile {
             let _ = writeln!(
                 out,
-                "data dir bytes per profile (customer + device): {per_profile:.0}"
+                "database bytes per profile (customer + device): {per_profile:.0}"
             );
         }
         if let Some(start) = facts.start_secs {

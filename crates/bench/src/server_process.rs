@@ -1,4 +1,5 @@
-//! The server under test, as a child process with a data dir of its own: the harness can read
+//! The server under test, as a child process with a data dir of its own (and, with
+//! `--database-url`, on that database instead of SQLite in the data dir): the harness can read
 //! its RSS, the size of its database and the time it takes to start again.
 
 use anyhow::{Context, bail};
@@ -10,6 +11,8 @@ use std::time::{Duration, Instant};
 pub struct ServerProcess {
     binary: PathBuf,
     data_dir: tempfile::TempDir,
+    /// The database the server and the admin commands use; `None`: SQLite in the data dir.
+    database_url: Option<String>,
     child: Child,
     pub base_url: String,
 }
@@ -27,16 +30,20 @@ fn default_binary() -> anyhow::Result<PathBuf> {
 }
 
 impl ServerProcess {
-    pub async fn start(binary: Option<PathBuf>) -> anyhow::Result<Self> {
+    pub async fn start(
+        binary: Option<PathBuf>,
+        database_url: Option<String>,
+    ) -> anyhow::Result<Self> {
         let binary = match binary {
             Some(path) => path,
             None => default_binary()?,
         };
         let data_dir = tempfile::tempdir()?;
-        let child = spawn(&binary, data_dir.path())?;
+        let child = spawn(&binary, data_dir.path(), database_url.as_deref())?;
         let mut server = ServerProcess {
             binary,
             data_dir,
+            database_url,
             child: child.0,
             base_url: child.1,
         };
@@ -44,13 +51,15 @@ impl ServerProcess {
         Ok(server)
     }
 
-    /// Runs an admin command on the server's data dir and returns its JSON output.
+    /// Runs an admin command on the server's data dir and database, and returns its JSON output.
     pub fn admin_json(&self, args: &[&str]) -> anyhow::Result<serde_json::Value> {
-        let output = Command::new(&self.binary)
-            .args(args)
-            .arg("--data-dir")
-            .arg(self.data_dir.path())
-            .output()?;
+        let output = store_command(
+            &self.binary,
+            self.data_dir.path(),
+            self.database_url.as_deref(),
+        )
+        .args(args)
+        .output()?;
         if !output.status.success() {
             bail!(
                 "{args:?} failed: {}",
@@ -87,8 +96,17 @@ impl ServerProcess {
         Some(kib * 1024)
     }
 
-    /// Bytes of every file in the data dir (database, WAL, secret).
-    pub fn data_dir_bytes(&self) -> anyhow::Result<u64> {
+    /// The size of the database: on SQLite every file in the data dir (database, WAL,
+    /// secret); on PostgreSQL `pg_database_size` of its database (tables, indexes, TOAST).
+    pub async fn database_bytes(&self) -> anyhow::Result<u64> {
+        if let Some(url) = self.database_url.as_deref() {
+            let mut connection = <sqlx::PgConnection as sqlx::Connection>::connect(url).await?;
+            let bytes: i64 = sqlx::query_scalar("SELECT pg_database_size(current_database())")
+                .fetch_one(&mut connection)
+                .await?;
+            let _ = sqlx::Connection::close(connection).await;
+            return Ok(u64::try_from(bytes)?);
+        }
         let mut total = 0;
         for entry in std::fs::read_dir(self.data_dir.path())? {
             total += entry?.metadata()?.len();
@@ -101,7 +119,11 @@ impl ServerProcess {
     pub async fn restart(&mut self) -> anyhow::Result<Duration> {
         self.terminate()?;
         let started = Instant::now();
-        let (child, base_url) = spawn(&self.binary, self.data_dir.path())?;
+        let (child, base_url) = spawn(
+            &self.binary,
+            self.data_dir.path(),
+            self.database_url.as_deref(),
+        )?;
         self.child = child;
         self.base_url = base_url;
         self.wait_ready(Duration::from_secs(60)).await?;
@@ -130,18 +152,29 @@ impl Drop for ServerProcess {
     }
 }
 
+/// `profilestore --data-dir <dir> [--database-url <url>]`, with no store settings inherited
+/// from the environment.
+fn store_command(binary: &Path, data_dir: &Path, database_url: Option<&str>) -> Command {
+    let mut command = Command::new(binary);
+    command
+        .env_remove("PROFILESTORE_DATABASE_URL")
+        .env_remove("PROFILESTORE_CONFIG")
+        .arg("--data-dir")
+        .arg(data_dir);
+    if let Some(url) = database_url {
+        command.args(["--database-url", url]);
+    }
+    command
+}
+
 /// Starts `profilestore serve` on a free loopback port and reads the address it logs.
-fn spawn(binary: &Path, data_dir: &Path) -> anyhow::Result<(Child, String)> {
-    let mut child = Command::new(binary)
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--log-format",
-            "json",
-            "--data-dir",
-        ])
-        .arg(data_dir)
+fn spawn(
+    binary: &Path,
+    data_dir: &Path,
+    database_url: Option<&str>,
+) -> anyhow::Result<(Child, String)> {
+    let mut child = store_command(binary, data_dir, database_url)
+        .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
         .env("RUST_LOG", "warn,profilestore_server::server=info")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
