@@ -1,14 +1,16 @@
 //! The real binary on PostgreSQL, as it runs in production: several `profilestore serve`
-//! processes on one database (`two_nodes`), and one server riding out an outage of a
-//! PostgreSQL instance the test starts and stops itself (`outage`).
+//! processes on one database (`two_nodes`), one server riding out an outage of a PostgreSQL
+//! instance the test starts and stops itself (`outage`), and the schema as docs/deploy.md
+//! distributes it on Citus (`citus`).
 //!
-//! `two_nodes` runs when `PROFILESTORE_TEST_DATABASE_URL` names a PostgreSQL server (each test
-//! in a database of its own); `outage` when PostgreSQL's `initdb` and `pg_ctl` are installed.
-//! Otherwise they say that they skipped, and why.
+//! `two_nodes` (and `citus`'s catalog check) run when `PROFILESTORE_TEST_DATABASE_URL` names a
+//! PostgreSQL server (each test in a database of its own); `outage` when PostgreSQL's `initdb`
+//! and `pg_ctl` are installed. Otherwise they say that they skipped, and why.
 
 #[path = "../support/mod.rs"]
 mod support;
 
+mod citus;
 mod outage;
 mod two_nodes;
 
