@@ -94,6 +94,11 @@ async fn run(args: Args) -> anyhow::Result<()> {
     eprintln!("seeding {} profiles with one device each...", args.profiles);
     let seeded = seed::seed(&target, args.profiles, args.concurrency).await?;
     eprintln!("seeded in {:.1} s", seeded.elapsed.as_secs_f64());
+    if let Some(server) = &server
+        && server.analyze().await?
+    {
+        eprintln!("analyzed the database (autovacuum would within a minute or so)");
+    }
 
     let mut results = Vec::new();
     for workload in workload::Workload::ALL {

@@ -96,6 +96,19 @@ impl ServerProcess {
         Some(kib * 1024)
     }
 
+    /// On PostgreSQL, gathers the planner's statistics after seeding, as autovacuum would
+    /// shortly: right after a bulk load the tables have none, and the planner may choose an
+    /// index that does not fit a query. Returns whether it did (false on SQLite).
+    pub async fn analyze(&self) -> anyhow::Result<bool> {
+        let Some(url) = self.database_url.as_deref() else {
+            return Ok(false);
+        };
+        let mut connection = <sqlx::PgConnection as sqlx::Connection>::connect(url).await?;
+        sqlx::query("ANALYZE").execute(&mut connection).await?;
+        let _ = sqlx::Connection::close(connection).await;
+        Ok(true)
+    }
+
     /// The size of the database: on SQLite every file in the data dir (database, WAL,
     /// secret); on PostgreSQL `pg_database_size` of its database (tables, indexes, TOAST).
     pub async fn database_bytes(&self) -> anyhow::Result<u64> {
