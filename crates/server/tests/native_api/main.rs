@@ -13,3 +13,5 @@ mod helpers;
 mod lookups;
 mod openapi;
 mod registry;
+mod required_and_unique;
+mod retirement;
