@@ -188,7 +188,9 @@ pub(crate) async fn fetch_app_profiles<'e>(
         .bind(user_id.as_str())
         .bind(device_id.as_str()),
         AppProfileSelector::User(user_id) => sqlx::query(select_app_profiles!(
-            "AND app_id = $2 AND user_id = $3 ORDER BY device_id"
+            // The primary key's order (user_id is fixed here): the planner then serves the query from
+            // the primary key instead of scanning the device-id index.
+            "AND app_id = $2 AND user_id = $3 ORDER BY user_id, device_id"
         ))
         .bind(tenant)
         .bind(app_id.as_str())

@@ -129,7 +129,7 @@ pub(crate) async fn fetch_app_profiles<'e>(
         .bind(user_id.as_str())
         .bind(device_id.as_str()),
         AppProfileSelector::User(user_id) => sqlx::query(select_app_profiles!(
-            "AND app_id = ? AND user_id = ? ORDER BY device_id"
+            "AND app_id = ? AND user_id = ? ORDER BY user_id, device_id"
         ))
         .bind(tenant)
         .bind(app_id.as_str())
