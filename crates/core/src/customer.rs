@@ -64,6 +64,13 @@ pub fn default_attribute_named(name: &str) -> Option<&'static DefaultAttribute> 
         .find(|attribute| attribute.name.eq_ignore_ascii_case(name))
 }
 
+impl DefaultAttribute {
+    /// Channel flags (sms, voice, ...): "0"/"1" on the compatible API, booleans in typed views.
+    pub fn is_flag(&self) -> bool {
+        self.kind == DefaultKind::Flag
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CustomerProfile {
     pub customer_id: CustomerId,

@@ -11,7 +11,7 @@ use axum::extract::{Path, RawQuery, State};
 use chrono::SecondsFormat;
 use profilestore_core::DomainError;
 use profilestore_core::attribute::AttributeValue;
-use profilestore_core::customer::CustomerProfile;
+use profilestore_core::customer::{CustomerProfile, default_attribute_named};
 use profilestore_core::error::ProfileKind;
 use profilestore_core::ids::CustomerId;
 use profilestore_core::schema::{Schema, TypedValue};
@@ -20,11 +20,6 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use std::sync::Arc;
 use utoipa::ToSchema;
-
-/// Channel flags are booleans here; the compatible API prints them as "0"/"1".
-const FLAGS: [&str; 10] = [
-    "sms", "voice", "ussd", "rt", "fb", "fbc", "twitter", "mxit", "wechat", "wa",
-];
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CustomerView {
@@ -48,7 +43,7 @@ fn view(profile: &CustomerProfile, schema: &Schema) -> CustomerView {
         .attributes
         .iter()
         .map(|(name, text)| {
-            let value = if FLAGS.contains(&name.as_str()) {
+            let value = if default_attribute_named(name).is_some_and(|d| d.is_flag()) {
                 Value::from(text == "1")
             } else {
                 schema
