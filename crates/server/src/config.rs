@@ -2,6 +2,7 @@
 //! optional TOML file (`--config`). Precedence: command line, then environment, then file,
 //! then the default.
 
+use crate::events::{DeliverySettings, NatsSettings};
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use ipnet::IpNet;
@@ -80,6 +81,26 @@ pub struct ServeArgs {
     /// Answer HTTP 200 for every compatible-API code, for strict legacy clients.
     #[arg(long, env = "PROFILESTORE_COMPAT_ALWAYS_200", num_args = 0..=1, default_missing_value = "true")]
     pub compat_always_200: Option<bool>,
+    /// How long events are kept (e.g. 7d, 36h); an enabled webhook's undelivered events are
+    /// kept until delivered. [default: 7d]
+    #[arg(long, env = "PROFILESTORE_EVENT_RETENTION", value_parser = humantime::parse_duration)]
+    pub event_retention: Option<Duration>,
+    /// Wait before a failed webhook delivery's first retry; doubled per failure (with jitter),
+    /// up to 1 h. [default: 1s]
+    #[arg(long, env = "PROFILESTORE_WEBHOOK_RETRY_INITIAL", value_parser = humantime::parse_duration)]
+    pub webhook_retry_initial: Option<Duration>,
+    /// A webhook failing for this long is disabled, with the reason recorded. [default: 24h]
+    #[arg(long, env = "PROFILESTORE_WEBHOOK_GIVE_UP_AFTER", value_parser = humantime::parse_duration)]
+    pub webhook_give_up_after: Option<Duration>,
+    /// Publish every event to NATS JetStream at this URL (e.g. nats://127.0.0.1:4222).
+    #[arg(long, env = "PROFILESTORE_NATS_URL")]
+    pub nats_url: Option<String>,
+    /// The JetStream stream the events go to (created if missing). [default: PROFILESTORE]
+    #[arg(long, env = "PROFILESTORE_NATS_STREAM")]
+    pub nats_stream: Option<String>,
+    /// Events are published on <prefix>.<tenant_id>.<type>. [default: profilestore]
+    #[arg(long, env = "PROFILESTORE_NATS_SUBJECT_PREFIX")]
+    pub nats_subject_prefix: Option<String>,
 }
 
 /// The TOML file: the same settings, snake_case.
@@ -97,6 +118,27 @@ struct FileConfig {
     trusted_proxies: Option<Vec<IpNet>>,
     default_rate_limit: Option<u32>,
     compat_always_200: Option<bool>,
+    #[serde(default, with = "humantime_serde_option")]
+    event_retention: Option<Duration>,
+    #[serde(default, with = "humantime_serde_option")]
+    webhook_retry_initial: Option<Duration>,
+    #[serde(default, with = "humantime_serde_option")]
+    webhook_give_up_after: Option<Duration>,
+    nats_url: Option<String>,
+    nats_stream: Option<String>,
+    nats_subject_prefix: Option<String>,
+}
+
+/// Durations in the TOML file are written as on the command line ("7d", "1s").
+mod humantime_serde_option {
+    use serde::{Deserialize, Deserializer};
+    use std::time::Duration;
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|text| humantime::parse_duration(&text).map_err(serde::de::Error::custom))
+            .transpose()
+    }
 }
 
 fn read_file(path: Option<&Path>) -> anyhow::Result<FileConfig> {
@@ -140,6 +182,7 @@ pub struct ServeSettings {
     pub shutdown_grace: Duration,
     /// A request body that has not fully arrived by then is abandoned (slow or stalled clients).
     pub body_timeout: Duration,
+    pub delivery: DeliverySettings,
 }
 
 impl StoreSettings {
@@ -202,6 +245,7 @@ impl ServeSettings {
     pub fn resolve(store_args: &StoreArgs, args: &ServeArgs) -> anyhow::Result<Self> {
         let file = read_file(store_args.config.as_deref())?;
         let store = StoreSettings::from_parts(store_args, &file)?;
+        let delivery = delivery_settings(args, &file)?;
         let listen_text = args
             .listen
             .clone()
@@ -238,8 +282,66 @@ impl ServeSettings {
             settings_poll: Duration::from_secs(1),
             shutdown_grace: Duration::from_secs(30),
             body_timeout: Duration::from_secs(10),
+            delivery,
         })
     }
+}
+
+fn delivery_settings(args: &ServeArgs, file: &FileConfig) -> anyhow::Result<DeliverySettings> {
+    let defaults = DeliverySettings::default();
+    let settings = DeliverySettings {
+        retention: args
+            .event_retention
+            .or(file.event_retention)
+            .unwrap_or(defaults.retention),
+        webhook_retry_initial: args
+            .webhook_retry_initial
+            .or(file.webhook_retry_initial)
+            .unwrap_or(defaults.webhook_retry_initial),
+        webhook_give_up_after: args
+            .webhook_give_up_after
+            .or(file.webhook_give_up_after)
+            .unwrap_or(defaults.webhook_give_up_after),
+        webhook_timeout: defaults.webhook_timeout,
+        nats: args
+            .nats_url
+            .clone()
+            .or_else(|| file.nats_url.clone())
+            .map(|url| NatsSettings {
+                url,
+                stream: args
+                    .nats_stream
+                    .clone()
+                    .or_else(|| file.nats_stream.clone())
+                    .unwrap_or_else(|| "PROFILESTORE".to_owned()),
+                subject_prefix: args
+                    .nats_subject_prefix
+                    .clone()
+                    .or_else(|| file.nats_subject_prefix.clone())
+                    .unwrap_or_else(|| "profilestore".to_owned()),
+            }),
+    };
+    if settings.retention < Duration::from_secs(60) {
+        bail!("--event-retention must be at least 1m");
+    }
+    if settings.webhook_retry_initial.is_zero() {
+        bail!("--webhook-retry-initial must be more than zero");
+    }
+    if let Some(nats) = &settings.nats {
+        let token = |text: &str| {
+            !text.is_empty()
+                && text
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        };
+        if !token(&nats.stream) {
+            bail!("--nats-stream must be letters, digits, _ or -");
+        }
+        if !nats.subject_prefix.split('.').all(token) {
+            bail!("--nats-subject-prefix must be dot-separated tokens of letters, digits, _ or -");
+        }
+    }
+    Ok(settings)
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ pub mod api;
 pub mod cli;
 pub mod config;
 pub mod edge;
+pub mod events;
 pub mod rate_limit;
 pub mod secrets;
 pub mod server;

@@ -5,6 +5,9 @@ use crate::access::AccessCache;
 use crate::api;
 use crate::config::ServeSettings;
 use crate::edge;
+use crate::events::DeliverySettings;
+use crate::events::nats_relay::NatsRelay;
+use crate::events::webhook_relay::WebhookRelay;
 use crate::rate_limit::RateLimiter;
 use crate::state::{AppState, EdgeSettings};
 use anyhow::Context;
@@ -74,7 +77,10 @@ impl Server {
         let (stop_background, stopped) = watch::channel(false);
         access.spawn_refresher(settings.settings_poll, stopped.clone());
         spawn_pruner(store.clone(), stopped.clone());
-        crate::ttl::spawn(store.clone(), crate::ttl::system_clock(), stopped);
+        crate::ttl::spawn(store.clone(), crate::ttl::system_clock(), stopped.clone());
+        // Webhook requests and NATS may use TLS; the process has one rustls provider.
+        install_crypto_provider();
+        spawn_event_delivery(&store, &secret, &settings.delivery, &stopped)?;
         let state = AppState {
             store: store.clone(),
             access: access.clone(),
@@ -86,6 +92,7 @@ impl Server {
             }),
             metrics: edge::metrics::recorder(),
             secret,
+            stopping: stopped,
         };
         let service = router(state, settings.body_timeout)
             .into_make_service_with_connect_info::<SocketAddr>();
@@ -101,7 +108,6 @@ impl Server {
                 tokio::spawn(server.serve(service))
             }
             Some(tls) => {
-                install_crypto_provider();
                 let config = RustlsConfig::from_pem_file(&tls.cert, &tls.key)
                     .await
                     .with_context(|| {
@@ -152,9 +158,10 @@ impl Server {
     /// Stops accepting, lets in-flight requests finish (up to the grace period), then closes the store.
     pub async fn shutdown(self) -> anyhow::Result<()> {
         tracing::info!("shutting down: finishing in-flight requests");
+        // First, so that event streams end and relays stop before the grace period starts.
+        let _ = self.stop_background.send(true);
         self.handle.graceful_shutdown(Some(self.grace));
         let served = self.serving.await.context("the server task failed")?;
-        let _ = self.stop_background.send(true);
         self.store.close().await;
         tracing::info!("store closed; bye");
         served.context("serving failed")
@@ -172,6 +179,30 @@ fn configure_http<A>(server: &mut axum_server::Server<A>) {
 fn install_crypto_provider() {
     // Fails only if a provider is installed already, which is what we want.
     let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// The webhook relay, the NATS relay (when configured) and retention, named in leases by a
+/// node id of their own.
+fn spawn_event_delivery(
+    store: &Arc<dyn Store>,
+    secret: &Arc<crate::secrets::ServerSecret>,
+    settings: &DeliverySettings,
+    stopped: &watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    let node = format!("node-{}", uuid::Uuid::new_v4().simple());
+    WebhookRelay::new(
+        store.clone(),
+        secret.clone(),
+        node.clone(),
+        settings.clone(),
+    )
+    .context("building the webhook client")?
+    .spawn(stopped.clone());
+    if let Some(nats) = &settings.nats {
+        NatsRelay::new(store.clone(), node, nats.clone()).spawn(stopped.clone());
+    }
+    crate::events::retention::spawn(store.clone(), settings.retention, stopped.clone());
+    Ok(())
 }
 
 fn spawn_pruner(store: Arc<dyn Store>, mut stopped: watch::Receiver<bool>) {

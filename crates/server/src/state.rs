@@ -25,4 +25,6 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// Seals new client keys and JWT secrets, and unseals JWT secrets to check SDK tokens.
     pub secret: Arc<ServerSecret>,
+    /// Turns true when the server shuts down: long-lived responses (SSE) end then.
+    pub stopping: crate::events::Stopped,
 }

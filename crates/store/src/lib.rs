@@ -6,13 +6,17 @@
 //! - `ops`: the batch operations, written once over a backend's row-level [`ops::WriteTx`].
 //! - `schema_ops`: the schema registry's changes, written once like `ops`.
 //! - `outbox`: the event document, built once for every backend.
+//! - [`event_delivery`]: the supertrait event delivery uses (webhooks, relay cursors, retention),
+//!   with [`webhooks`] (its model) and [`doorbell`] (wakes readers after a commit).
 //! - [`sqlite`]: the embedded default (WAL, synchronous=FULL, one writer, a read pool).
 //! - [`postgres`]: many nodes on one database (one pool, per-tenant advisory locks).
 //! - `metrics`: transaction counts and latency, recorded for /metrics.
 //!
 //! Deliberately absent: HTTP, wire formats, and business rules (those live in profilestore-core).
 
+pub mod doorbell;
 pub mod error;
+pub mod event_delivery;
 mod metrics;
 pub mod model;
 pub mod ops;
@@ -22,8 +26,11 @@ mod schema_ops;
 mod sdk_ops;
 pub mod sqlite;
 pub mod store;
+pub mod webhooks;
 
+pub use doorbell::Doorbell;
 pub use error::{StoreError, StoreResult};
+pub use event_delivery::EventDelivery;
 pub use store::Store;
 
 use std::sync::Arc;

@@ -20,7 +20,7 @@ use profilestore_core::schema::{AttributeDefinition, Schema};
 use std::collections::HashMap;
 
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: crate::event_delivery::EventDelivery + Send + Sync + 'static {
     /// Whether the database answers (for /readyz).
     async fn ping(&self) -> StoreResult<()>;
     /// Flushes and closes every connection; the store is unusable afterwards.

@@ -90,6 +90,7 @@ pub fn settings_for(data_dir: PathBuf, database_url: Option<String>) -> ServeSet
         settings_poll: Duration::from_millis(200),
         shutdown_grace: Duration::from_secs(5),
         body_timeout: Duration::from_secs(10),
+        delivery: Default::default(),
     }
 }
 

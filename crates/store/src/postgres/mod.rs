@@ -12,6 +12,8 @@
 //! opened on demand, so the store recovers by itself when the database returns.
 
 mod admin;
+mod delivery;
+mod listener;
 mod rows;
 mod tx;
 
@@ -57,6 +59,9 @@ const WRITE_ATTEMPTS: u32 = 4;
 
 pub struct PgStore {
     pool: PgPool,
+    doorbell: crate::Doorbell,
+    /// The event listener's own connection; closing it stops the listener.
+    listener: PgPool,
 }
 
 impl PgStore {
@@ -66,7 +71,7 @@ impl PgStore {
             .map_err(|e| StoreError::Config(format!("bad PostgreSQL URL: {e}")))?
             .application_name("profilestore");
         migrate(&connect).await?;
-        let mut pooled = connect;
+        let mut pooled = connect.clone();
         if let Some(timeout) = options.statement_timeout.filter(|t| !t.is_zero()) {
             pooled = pooled.options([("statement_timeout", format!("{}ms", timeout.as_millis()))]);
         }
@@ -77,7 +82,13 @@ impl PgStore {
             .test_before_acquire(true)
             .connect_with(pooled)
             .await?;
-        Ok(PgStore { pool })
+        let doorbell = crate::Doorbell::default();
+        let listener = listener::spawn(connect.clone(), doorbell.clone());
+        Ok(PgStore {
+            pool,
+            doorbell,
+            listener,
+        })
     }
 }
 
@@ -150,6 +161,7 @@ impl Store for PgStore {
     }
 
     async fn close(&self) {
+        self.listener.close().await;
         self.pool.close().await;
     }
 

@@ -284,6 +284,12 @@ impl WriteTx for PgTx {
             return Ok(());
         }
         let occurred_at = to_millis(now);
+        // Delivered at commit to every node's listener (see `listener.rs`), never before.
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(super::listener::CHANNEL)
+            .bind(tenant)
+            .execute(&mut *self.0)
+            .await?;
         // Reserve the whole range at once; the tenant lock makes it gapless and in commit order.
         let count = events.len() as i64;
         let last: i64 = sqlx::query_scalar(

@@ -3,6 +3,7 @@
 //! `IMMEDIATE`, and a pool of read-only connections that never wait for the writer.
 
 mod admin;
+mod delivery;
 mod rows;
 mod tx;
 mod writer;
@@ -50,6 +51,7 @@ pub struct SqliteStore {
     reader: SqlitePool,
     /// Profile writes go through group commit; admin writes use `writer` directly.
     group: GroupWriter,
+    doorbell: crate::Doorbell,
 }
 
 impl SqliteStore {
@@ -78,16 +80,20 @@ impl SqliteStore {
             .max_connections(open.max_connections.unwrap_or(DEFAULT_READERS))
             .connect_with(options.read_only(true))
             .await?;
-        let group = GroupWriter::start(writer.clone());
+        let doorbell = crate::Doorbell::default();
+        let group = GroupWriter::start(writer.clone(), doorbell.clone());
         Ok(SqliteStore {
             writer,
             reader,
             group,
+            doorbell,
         })
     }
 
     async fn begin_write(&self) -> StoreResult<SqliteTx> {
-        Ok(SqliteTx(self.writer.begin_with("BEGIN IMMEDIATE").await?))
+        Ok(SqliteTx::new(
+            self.writer.begin_with("BEGIN IMMEDIATE").await?,
+        ))
     }
 }
 

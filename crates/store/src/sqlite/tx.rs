@@ -18,7 +18,17 @@ use profilestore_core::ids::{AppId, CustomerId, DeviceId};
 use profilestore_core::schema::{AttributeDefinition, StoredValue};
 use sqlx::{Sqlite, Transaction};
 
-pub(crate) struct SqliteTx(pub(crate) Transaction<'static, Sqlite>);
+/// A write transaction, and the tenants whose logs it appended to (rung after the commit).
+pub(crate) struct SqliteTx(
+    pub(crate) Transaction<'static, Sqlite>,
+    pub(crate) Vec<String>,
+);
+
+impl SqliteTx {
+    pub(crate) fn new(tx: Transaction<'static, Sqlite>) -> Self {
+        SqliteTx(tx, Vec::new())
+    }
+}
 
 #[async_trait]
 impl WriteTx for SqliteTx {
@@ -259,6 +269,9 @@ impl WriteTx for SqliteTx {
     ) -> StoreResult<()> {
         if events.is_empty() {
             return Ok(());
+        }
+        if !self.1.iter().any(|t| t == tenant) {
+            self.1.push(tenant.to_owned());
         }
         // Reserve the whole range at once; the writer lock makes it gapless and in commit order.
         let last: i64 = sqlx::query_scalar(

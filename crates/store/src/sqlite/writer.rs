@@ -5,6 +5,7 @@
 //! as one arrives, and the writes that arrive during its fsync form the next group.
 
 use super::tx::SqliteTx;
+use crate::Doorbell;
 use crate::error::{StoreError, StoreResult};
 use sqlx::SqlitePool;
 use std::future::Future;
@@ -31,9 +32,11 @@ pub(crate) struct GroupWriter {
 }
 
 impl GroupWriter {
-    pub(crate) fn start(pool: SqlitePool) -> Self {
+    /// Starts the writer task; after each commit it rings the doorbell of every tenant whose
+    /// log the group appended to.
+    pub(crate) fn start(pool: SqlitePool, doorbell: Doorbell) -> Self {
         let (jobs, queue) = mpsc::channel(QUEUE);
-        tokio::spawn(run(pool, queue));
+        tokio::spawn(run(pool, doorbell, queue));
         GroupWriter { jobs }
     }
 
@@ -74,7 +77,7 @@ impl GroupWriter {
     }
 }
 
-async fn run(pool: SqlitePool, mut queue: mpsc::Receiver<Job>) {
+async fn run(pool: SqlitePool, doorbell: Doorbell, mut queue: mpsc::Receiver<Job>) {
     while let Some(first) = queue.recv().await {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -84,14 +87,14 @@ async fn run(pool: SqlitePool, mut queue: mpsc::Receiver<Job>) {
             }
         }
         metrics::histogram!("store_group_commit_size").record(group.len() as f64);
-        commit_group(&pool, group).await;
+        commit_group(&pool, &doorbell, group).await;
     }
 }
 
-async fn commit_group(pool: &SqlitePool, group: Vec<Job>) {
+async fn commit_group(pool: &SqlitePool, doorbell: &Doorbell, group: Vec<Job>) {
     // A job dropped without running drops its reply: its caller gets an error answer.
     let mut tx = match pool.begin_with("BEGIN IMMEDIATE").await {
-        Ok(tx) => SqliteTx(tx),
+        Ok(tx) => SqliteTx::new(tx),
         Err(error) => {
             tracing::warn!(%error, writes = group.len(), "group transaction could not begin");
             return;
@@ -120,7 +123,14 @@ async fn commit_group(pool: &SqlitePool, group: Vec<Job>) {
             let _ = tx.0.rollback().await;
             Err(reason)
         }
-        None => tx.0.commit().await.map_err(|error| error.to_string()),
+        None => {
+            let rung = std::mem::take(&mut tx.1);
+            let committed = tx.0.commit().await.map_err(|error| error.to_string());
+            if committed.is_ok() {
+                rung.iter().for_each(|tenant| doorbell.ring(tenant));
+            }
+            committed
+        }
     };
     for deliver in deliveries {
         deliver(committed.clone());
@@ -164,7 +174,7 @@ mod tests {
     async fn a_failing_write_is_undone_alone_and_the_others_of_its_group_commit() {
         let dir = tempfile::tempdir().unwrap();
         let pool = pool(&dir).await;
-        let writer = GroupWriter::start(pool.clone());
+        let writer = GroupWriter::start(pool.clone(), Doorbell::default());
 
         let mut writes = tokio::task::JoinSet::new();
         for n in 0..30i64 {

@@ -7,13 +7,18 @@
 //! - [`problem`]: the problem document and the mapping from core errors.
 //! - [`attributes`]: the schema registry. [`customers`]: profiles and lookups.
 //! - [`apps`]: apps, their options and client keys, the device policy and monitor catalogue.
+//! - [`events`]: event pages and the SSE stream. [`webhooks`]: webhooks and their deliveries.
+//! - `query`: strict query strings (unknown parameters refused, lists, bounded integers).
 
 pub mod apps;
 pub mod attributes;
 mod auth;
 mod body;
 pub mod customers;
+pub mod events;
 pub mod problem;
+mod query;
+pub mod webhooks;
 
 use crate::state::AppState;
 use axum::Router;
@@ -62,6 +67,12 @@ pub fn router(state: AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(apps::get, apps::patch))
         .routes(routes!(apps::get_policy, apps::put_policy))
         .routes(routes!(apps::catalogue))
+        .routes(routes!(events::list))
+        .routes(routes!(events::stream))
+        .routes(routes!(webhooks::list, webhooks::create))
+        .routes(routes!(webhooks::get, webhooks::patch, webhooks::delete))
+        .routes(routes!(webhooks::deliveries))
+        .routes(routes!(webhooks::replay))
         .split_for_parts();
     openapi.info.version = env!("CARGO_PKG_VERSION").to_owned();
     let router = router.route_layer(axum::middleware::from_fn_with_state(state, auth::admit));

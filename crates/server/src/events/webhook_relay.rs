@@ -1,0 +1,306 @@
+//! The webhook relay: on every node, one task claims webhooks that are behind their tenant's
+//! log (a lease, so that two nodes never deliver the same webhook at once) and delivers their
+//! events one at a time, in seq order, signed, at least once.
+//!
+//! A failed attempt is retried with exponential backoff and jitter: short waits inside the
+//! run, longer ones by releasing the lease with `next_attempt_at` set, so a waiting webhook
+//! holds no task. After `give_up_after` of failures the webhook is disabled with the reason.
+//! Progress (cursor and attempts) is saved after every page and every failure; a node that
+//! dies mid-run loses its lease, and the next holder starts after the last saved cursor (an
+//! event may then arrive twice, never zero times).
+
+use super::filter::EventFilter;
+use super::signing::{sign, signing_key};
+use super::{DeliverySettings, Stopped};
+use crate::secrets::ServerSecret;
+use chrono::{DateTime, Utc};
+use profilestore_store::Store;
+use profilestore_store::webhooks::{DeliveryAttempt, Webhook};
+use rand::Rng;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::task::JoinSet;
+
+/// How long a claim lasts; every saved step extends it.
+const LEASE: Duration = Duration::from_secs(60);
+/// Webhooks a node delivers at once.
+const PARALLEL: usize = 32;
+/// Events read per page.
+const PAGE: u32 = 100;
+/// Retry waits up to this long happen inside the run; longer ones release the webhook.
+const WAIT_IN_RUN: Duration = Duration::from_secs(5);
+/// The longest wait between two attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(3600);
+/// How often the relay looks for due webhooks when no write rings.
+const POLL: Duration = Duration::from_secs(1);
+
+pub struct WebhookRelay {
+    store: Arc<dyn Store>,
+    secret: Arc<ServerSecret>,
+    client: reqwest::Client,
+    /// This node's name in leases.
+    owner: String,
+    settings: DeliverySettings,
+}
+
+impl WebhookRelay {
+    pub fn new(
+        store: Arc<dyn Store>,
+        secret: Arc<ServerSecret>,
+        owner: String,
+        settings: DeliverySettings,
+    ) -> anyhow::Result<Self> {
+        let client = reqwest::Client::builder()
+            .timeout(settings.webhook_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("profilestore/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(WebhookRelay {
+            store,
+            secret,
+            client,
+            owner,
+            settings,
+        })
+    }
+
+    /// Runs until `stopped`.
+    pub fn spawn(self, stopped: Stopped) {
+        let relay = Arc::new(self);
+        tokio::spawn(async move {
+            let mut runs = JoinSet::new();
+            let mut bell = relay.store.doorbell().any();
+            loop {
+                while runs.try_join_next().is_some() {}
+                let free = PARALLEL.saturating_sub(runs.len()) as u32;
+                if free > 0 {
+                    let now = Utc::now();
+                    match relay
+                        .store
+                        .claim_webhooks(&relay.owner, now, now + LEASE, free)
+                        .await
+                    {
+                        Ok(claimed) => {
+                            for webhook in claimed {
+                                let relay = relay.clone();
+                                let stopped = stopped.clone();
+                                runs.spawn(async move { relay.run(webhook, stopped).await });
+                            }
+                        }
+                        Err(error) => tracing::warn!(%error, "could not claim webhooks"),
+                    }
+                }
+                let mut stop = stopped.clone();
+                tokio::select! {
+                    _ = bell.changed() => {}
+                    _ = tokio::time::sleep(POLL) => {}
+                    Some(_) = runs.join_next() => {}
+                    _ = stop.wait_for(|s| *s) => break,
+                }
+            }
+            runs.shutdown().await;
+        });
+    }
+
+    /// Delivers what `webhook` is behind on, then releases it.
+    async fn run(&self, mut webhook: Webhook, mut stopped: Stopped) {
+        let filter = EventFilter {
+            types: webhook.event_types.clone(),
+            attributes: webhook.attributes.clone(),
+        };
+        let key = match self
+            .secret
+            .unseal(&webhook.secret)
+            .map_err(|e| e.to_string())
+            .and_then(|secret| signing_key(&secret))
+        {
+            Ok(key) => key,
+            Err(error) => {
+                tracing::error!(webhook = %webhook.webhook_id, %error, "webhook secret unusable");
+                return;
+            }
+        };
+        loop {
+            let page = match self
+                .store
+                .events_after(&webhook.tenant_id, webhook.state.cursor, PAGE)
+                .await
+            {
+                Ok(page) => page,
+                Err(error) => {
+                    tracing::warn!(%error, "could not read events for a webhook");
+                    break;
+                }
+            };
+            if page.is_empty() {
+                break;
+            }
+            let mut attempts = Vec::new();
+            for event in page {
+                if !filter.matches(&event.payload) {
+                    webhook.state.cursor = event.seq;
+                    continue;
+                }
+                let body = event.payload.to_string();
+                loop {
+                    if *stopped.borrow() {
+                        self.save(&webhook, attempts, Utc::now()).await;
+                        return;
+                    }
+                    let attempt = self
+                        .attempt(&webhook, &key, &event.event_id, event.seq, &body)
+                        .await;
+                    let succeeded = attempt.succeeded;
+                    let at = attempt.attempted_at;
+                    attempts.push(attempt);
+                    if succeeded {
+                        webhook.state.cursor = event.seq;
+                        webhook.state.attempts = 0;
+                        webhook.state.failing_since = None;
+                        break;
+                    }
+                    let wait = self.after_failure(&mut webhook, at);
+                    if !webhook.enabled || wait > WAIT_IN_RUN {
+                        // Released: the next claim comes after the backoff (or never).
+                        self.save(&webhook, attempts, Utc::now()).await;
+                        return;
+                    }
+                    if !self
+                        .save(&webhook, std::mem::take(&mut attempts), Utc::now() + LEASE)
+                        .await
+                    {
+                        return;
+                    }
+                    let stopping = tokio::select! {
+                        _ = tokio::time::sleep(wait) => false,
+                        _ = stopped.wait_for(|s| *s) => true,
+                    };
+                    if stopping {
+                        self.save(&webhook, Vec::new(), Utc::now()).await;
+                        return;
+                    }
+                }
+            }
+            if !self.save(&webhook, attempts, Utc::now() + LEASE).await {
+                return;
+            }
+        }
+        self.save(&webhook, Vec::new(), Utc::now()).await;
+    }
+
+    /// One signed POST of one event.
+    async fn attempt(
+        &self,
+        webhook: &Webhook,
+        key: &[u8],
+        event_id: &str,
+        seq: i64,
+        body: &str,
+    ) -> DeliveryAttempt {
+        let attempted_at = Utc::now();
+        let timestamp = attempted_at.timestamp();
+        let started = Instant::now();
+        let sent = self
+            .client
+            .post(&webhook.url)
+            .header("content-type", "application/json")
+            .header("webhook-id", event_id)
+            .header("webhook-timestamp", timestamp.to_string())
+            .header(
+                "webhook-signature",
+                sign(key, event_id, timestamp, body.as_bytes()),
+            )
+            .body(body.to_owned())
+            .send()
+            .await;
+        let (status, error) = match sent {
+            Ok(response) if response.status().is_success() => (Some(response.status()), None),
+            Ok(response) => (
+                Some(response.status()),
+                Some(format!("the receiver answered {}", response.status())),
+            ),
+            Err(error) if error.is_timeout() => (None, Some("timed out".to_owned())),
+            Err(error) if error.is_connect() => (None, Some("could not connect".to_owned())),
+            Err(error) => (None, Some(format!("request failed: {error}"))),
+        };
+        DeliveryAttempt {
+            attempted_at,
+            seq,
+            event_id: event_id.to_owned(),
+            status: status.map(|s| s.as_u16()),
+            succeeded: error.is_none(),
+            error,
+            duration_ms: started.elapsed().as_millis().try_into().unwrap_or(u32::MAX),
+        }
+    }
+
+    /// Counts a failure at `at`; disables the webhook when it has failed for too long, else
+    /// sets the next attempt. Returns the wait before that attempt.
+    fn after_failure(&self, webhook: &mut Webhook, at: DateTime<Utc>) -> Duration {
+        let state = &mut webhook.state;
+        state.attempts += 1;
+        let since = *state.failing_since.get_or_insert(at);
+        let failing_for = (at - since).to_std().unwrap_or_default();
+        if failing_for >= self.settings.webhook_give_up_after {
+            webhook.enabled = false;
+            state.disabled_reason = Some(format!(
+                "deliveries failed for {} ({} attempts); enable the webhook to resume from seq {}",
+                humantime::format_duration(Duration::from_secs(failing_for.as_secs())),
+                state.attempts,
+                state.cursor + 1
+            ));
+            return Duration::MAX;
+        }
+        let wait = backoff(self.settings.webhook_retry_initial, state.attempts);
+        state.next_attempt_at = at + chrono::Duration::from_std(wait).unwrap_or_default();
+        wait
+    }
+
+    /// Saves progress and sets the lease's end; whether this node still held the webhook.
+    async fn save(
+        &self,
+        webhook: &Webhook,
+        attempts: Vec<DeliveryAttempt>,
+        lease_until: DateTime<Utc>,
+    ) -> bool {
+        match self
+            .store
+            .advance_webhook(webhook, &self.owner, attempts, lease_until)
+            .await
+        {
+            Ok(held) => held,
+            Err(error) => {
+                tracing::warn!(%error, webhook = %webhook.webhook_id, "could not save webhook progress");
+                false
+            }
+        }
+    }
+}
+
+/// The wait before attempt `attempts + 1`: `initial` doubled per failure, capped, then
+/// jittered to 50–100 % so that receivers coming back are not hit by every sender at once.
+fn backoff(initial: Duration, attempts: u32) -> Duration {
+    let doubled = initial.saturating_mul(1u32 << attempts.saturating_sub(1).min(20));
+    let capped = doubled.min(MAX_BACKOFF);
+    capped.mul_f64(rand::rng().random_range(0.5..=1.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_is_capped() {
+        let initial = Duration::from_secs(1);
+        for attempts in 1..40 {
+            let wait = backoff(initial, attempts);
+            let ceiling = initial
+                .saturating_mul(1u32 << (attempts - 1).min(20))
+                .min(MAX_BACKOFF);
+            assert!(
+                wait <= ceiling && wait >= ceiling / 2,
+                "{attempts}: {wait:?}"
+            );
+        }
+    }
+}
