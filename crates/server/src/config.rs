@@ -92,6 +92,11 @@ pub struct ServeArgs {
     /// A webhook failing for this long is disabled, with the reason recorded. [default: 24h]
     #[arg(long, env = "PROFILESTORE_WEBHOOK_GIVE_UP_AFTER", value_parser = humantime::parse_duration)]
     pub webhook_give_up_after: Option<Duration>,
+    /// How long a node's claim on a webhook lasts unless renewed: how soon another node (or
+    /// this one, restarted) takes over the deliveries of a node that died. At least 15s (a
+    /// delivery attempt may take 10s). [default: 30s]
+    #[arg(long, env = "PROFILESTORE_WEBHOOK_LEASE", value_parser = humantime::parse_duration)]
+    pub webhook_lease: Option<Duration>,
     /// Publish every event to NATS JetStream at this URL (e.g. nats://127.0.0.1:4222).
     #[arg(long, env = "PROFILESTORE_NATS_URL")]
     pub nats_url: Option<String>,
@@ -124,6 +129,8 @@ struct FileConfig {
     webhook_retry_initial: Option<Duration>,
     #[serde(default, with = "humantime_serde_option")]
     webhook_give_up_after: Option<Duration>,
+    #[serde(default, with = "humantime_serde_option")]
+    webhook_lease: Option<Duration>,
     nats_url: Option<String>,
     nats_stream: Option<String>,
     nats_subject_prefix: Option<String>,
@@ -303,6 +310,10 @@ fn delivery_settings(args: &ServeArgs, file: &FileConfig) -> anyhow::Result<Deli
             .or(file.webhook_give_up_after)
             .unwrap_or(defaults.webhook_give_up_after),
         webhook_timeout: defaults.webhook_timeout,
+        webhook_lease: args
+            .webhook_lease
+            .or(file.webhook_lease)
+            .unwrap_or(defaults.webhook_lease),
         nats: args
             .nats_url
             .clone()
@@ -323,6 +334,9 @@ fn delivery_settings(args: &ServeArgs, file: &FileConfig) -> anyhow::Result<Deli
     };
     if settings.retention < Duration::from_secs(60) {
         bail!("--event-retention must be at least 1m");
+    }
+    if settings.webhook_lease < Duration::from_secs(1) {
+        bail!("--webhook-lease must be at least 1s");
     }
     if settings.webhook_retry_initial.is_zero() {
         bail!("--webhook-retry-initial must be more than zero");

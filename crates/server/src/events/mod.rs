@@ -27,6 +27,7 @@ pub const DEFAULT_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
 pub const DEFAULT_WEBHOOK_RETRY_INITIAL: Duration = Duration::from_secs(1);
 pub const DEFAULT_WEBHOOK_GIVE_UP_AFTER: Duration = Duration::from_secs(24 * 3600);
 pub const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
+pub const DEFAULT_WEBHOOK_LEASE: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Clone)]
 pub struct NatsSettings {
@@ -41,6 +42,9 @@ pub struct DeliverySettings {
     pub webhook_retry_initial: Duration,
     pub webhook_give_up_after: Duration,
     pub webhook_timeout: Duration,
+    /// How long a node's claim on a webhook lasts unless renewed: how soon another node takes
+    /// over the deliveries of a node that died.
+    pub webhook_lease: Duration,
     pub nats: Option<NatsSettings>,
 }
 
@@ -51,6 +55,7 @@ impl Default for DeliverySettings {
             webhook_retry_initial: DEFAULT_WEBHOOK_RETRY_INITIAL,
             webhook_give_up_after: DEFAULT_WEBHOOK_GIVE_UP_AFTER,
             webhook_timeout: WEBHOOK_TIMEOUT,
+            webhook_lease: DEFAULT_WEBHOOK_LEASE,
             nats: None,
         }
     }

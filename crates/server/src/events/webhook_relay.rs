@@ -21,13 +21,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
 
-/// How long a claim lasts; every saved step extends it.
-const LEASE: Duration = Duration::from_secs(60);
 /// Webhooks a node delivers at once.
 const PARALLEL: usize = 32;
 /// Events read per page.
 const PAGE: u32 = 100;
-/// Retry waits up to this long happen inside the run; longer ones release the webhook.
+/// Retry waits up to this long (and half the lease) happen inside the run; longer ones
+/// release the webhook.
 const WAIT_IN_RUN: Duration = Duration::from_secs(5);
 /// The longest wait between two attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(3600);
@@ -64,6 +63,11 @@ impl WebhookRelay {
         })
     }
 
+    /// The end of a lease taken or renewed now.
+    fn lease_from_now(&self) -> DateTime<Utc> {
+        Utc::now() + self.settings.webhook_lease
+    }
+
     /// Runs until `stopped`.
     pub fn spawn(self, stopped: Stopped) {
         let relay = Arc::new(self);
@@ -77,7 +81,7 @@ impl WebhookRelay {
                     let now = Utc::now();
                     match relay
                         .store
-                        .claim_webhooks(&relay.owner, now, now + LEASE, free)
+                        .claim_webhooks(&relay.owner, now, now + relay.settings.webhook_lease, free)
                         .await
                     {
                         Ok(claimed) => {
@@ -120,6 +124,7 @@ impl WebhookRelay {
                 return;
             }
         };
+        let mut renew_at = Instant::now() + self.settings.webhook_lease / 2;
         loop {
             let page = match self
                 .store
@@ -157,20 +162,39 @@ impl WebhookRelay {
                         webhook.state.cursor = event.seq;
                         webhook.state.attempts = 0;
                         webhook.state.failing_since = None;
+                        // Renewed (with the progress so far) once half of it is spent.
+                        if Instant::now() >= renew_at {
+                            if !self
+                                .save(
+                                    &webhook,
+                                    std::mem::take(&mut attempts),
+                                    self.lease_from_now(),
+                                )
+                                .await
+                            {
+                                return;
+                            }
+                            renew_at = Instant::now() + self.settings.webhook_lease / 2;
+                        }
                         break;
                     }
                     let wait = self.after_failure(&mut webhook, at);
-                    if !webhook.enabled || wait > WAIT_IN_RUN {
+                    if !webhook.enabled || wait > WAIT_IN_RUN.min(self.settings.webhook_lease / 2) {
                         // Released: the next claim comes after the backoff (or never).
                         self.save(&webhook, attempts, Utc::now()).await;
                         return;
                     }
                     if !self
-                        .save(&webhook, std::mem::take(&mut attempts), Utc::now() + LEASE)
+                        .save(
+                            &webhook,
+                            std::mem::take(&mut attempts),
+                            self.lease_from_now(),
+                        )
                         .await
                     {
                         return;
                     }
+                    renew_at = Instant::now() + self.settings.webhook_lease / 2;
                     let stopping = tokio::select! {
                         _ = tokio::time::sleep(wait) => false,
                         _ = stopped.wait_for(|s| *s) => true,
@@ -181,9 +205,10 @@ impl WebhookRelay {
                     }
                 }
             }
-            if !self.save(&webhook, attempts, Utc::now() + LEASE).await {
+            if !self.save(&webhook, attempts, self.lease_from_now()).await {
                 return;
             }
+            renew_at = Instant::now() + self.settings.webhook_lease / 2;
         }
         self.save(&webhook, Vec::new(), Utc::now()).await;
     }
