@@ -30,6 +30,9 @@ pub struct Inbox {
     accepted: Mutex<Vec<Value>>,
     /// Deliveries whose signature did not verify.
     pub forged: AtomicUsize,
+    in_flight: AtomicUsize,
+    /// The most requests it was ever handling at once.
+    pub most_in_flight: AtomicUsize,
 }
 
 pub struct Receiver {
@@ -74,6 +77,14 @@ impl Receiver {
 
 async fn receive(State(inbox): State<Arc<Inbox>>, headers: HeaderMap, body: Bytes) -> StatusCode {
     inbox.attempts.fetch_add(1, Ordering::SeqCst);
+    let now = inbox.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    inbox.most_in_flight.fetch_max(now, Ordering::SeqCst);
+    let status = handle(&inbox, &headers, &body).await;
+    inbox.in_flight.fetch_sub(1, Ordering::SeqCst);
+    status
+}
+
+async fn handle(inbox: &Inbox, headers: &HeaderMap, body: &[u8]) -> StatusCode {
     let delay = inbox.delay_ms.load(Ordering::SeqCst);
     if delay > 0 {
         tokio::time::sleep(Duration::from_millis(delay as u64)).await;
@@ -88,11 +99,11 @@ async fn receive(State(inbox): State<Arc<Inbox>>, headers: HeaderMap, body: Byte
     let Some(key) = inbox.key.lock().unwrap().clone() else {
         return StatusCode::SERVICE_UNAVAILABLE;
     };
-    if !verify(&key, &headers, &body) {
+    if !verify(&key, headers, body) {
         inbox.forged.fetch_add(1, Ordering::SeqCst);
         return StatusCode::UNAUTHORIZED;
     }
-    let event: Value = serde_json::from_slice(&body).expect("a JSON event");
+    let event: Value = serde_json::from_slice(body).expect("a JSON event");
     inbox.accepted.lock().unwrap().push(event);
     StatusCode::NO_CONTENT
 }

@@ -22,9 +22,19 @@ pub struct SseEvent {
 impl SseClient {
     /// Opens `/v1/events/stream?<query>`, with `Last-Event-ID` when given.
     pub async fn open(app: &TestApp, key: &str, query: &str, last_event_id: Option<i64>) -> Self {
-        let mut request = app
-            .client
-            .get(format!("{}/v1/events/stream?{query}", app.base_url))
+        Self::open_at(&app.client, &app.base_url, key, query, last_event_id).await
+    }
+
+    /// As [`SseClient::open`], on the server at `base_url`.
+    pub async fn open_at(
+        client: &reqwest::Client,
+        base_url: &str,
+        key: &str,
+        query: &str,
+        last_event_id: Option<i64>,
+    ) -> Self {
+        let mut request = client
+            .get(format!("{base_url}/v1/events/stream?{query}"))
             .bearer_auth(key)
             .timeout(Duration::from_secs(3600));
         if let Some(id) = last_event_id {

@@ -1,5 +1,6 @@
 //! The real binary on PostgreSQL, as it runs in production: several `profilestore serve`
-//! processes on one database (`two_nodes`), one server riding out an outage of a PostgreSQL
+//! processes on one database (`two_nodes`, and `events_across_nodes` for the event stream and
+//! webhook leases), one server riding out an outage of a PostgreSQL
 //! instance the test starts and stops itself (`outage`), and the schema as docs/deploy.md
 //! distributes it on Citus (`citus`).
 //!
@@ -11,6 +12,7 @@
 mod support;
 
 mod citus;
+mod events_across_nodes;
 mod outage;
 mod two_nodes;
 

@@ -14,22 +14,27 @@ use tempfile::TempDir;
 
 /// Two nodes on a fresh database. Fields drop in order: the nodes are killed before the
 /// database is dropped.
-struct Cluster {
-    a: ServerProcess,
-    b: ServerProcess,
+pub struct Cluster {
+    pub a: ServerProcess,
+    pub b: ServerProcess,
     dir: TempDir,
     secret: String,
     database: TestDatabase,
 }
 
-struct CreatedTenant {
-    tenant_id: String,
-    key: String,
+pub struct CreatedTenant {
+    pub tenant_id: String,
+    pub key: String,
 }
 
 impl Cluster {
     /// `None` (the test returns) when PostgreSQL is not configured.
-    async fn start() -> Option<Self> {
+    pub async fn start() -> Option<Self> {
+        Self::start_with(&[]).await
+    }
+
+    /// As [`Cluster::start`], with these environment variables on both nodes.
+    pub async fn start_with(env: &[(&str, &str)]) -> Option<Self> {
         let database = TestDatabase::create(&postgres_server()?).await;
         let dir = tempfile::tempdir().expect("temp dir");
         // Any string of 32 or more characters; every node and admin command must share it.
@@ -40,7 +45,7 @@ impl Cluster {
         );
         let command = |node: &str| {
             let mut command = base_command(&dir, node, &secret, &database);
-            command.env("RUST_LOG", "info");
+            command.env("RUST_LOG", "info").envs(env.iter().copied());
             command
         };
         // Started at once, so both migrate the empty database at the same time.
@@ -58,7 +63,7 @@ impl Cluster {
         })
     }
 
-    fn urls(&self) -> [&str; 2] {
+    pub fn urls(&self) -> [&str; 2] {
         [&self.a.base_url, &self.b.base_url]
     }
 
@@ -77,7 +82,7 @@ impl Cluster {
     }
 
     /// A tenant created with the CLI, once both nodes accept its key.
-    async fn tenant(&self, name: &str) -> CreatedTenant {
+    pub async fn tenant(&self, name: &str) -> CreatedTenant {
         let created: Value =
             serde_json::from_str(&self.admin(&["tenant", "create", name, "--json"])).unwrap();
         let tenant = CreatedTenant {
