@@ -5,7 +5,7 @@
 //! - `harness`: one function per backend that opens a fresh, empty store (or skips).
 //! - `support`: builders for tenants, records, selectors and batch writes.
 //! - `tenants`, `apps`, `customers`, `app_profiles`, `app_profile_deletes`, `events`,
-//!   `outcomes`, `lookups`, `schema`, `sdk`, `isolation`: the
+//!   `delivery`, `outcomes`, `lookups`, `schema`, `sdk`, `isolation`: the
 //!   behaviours, each an `async fn name(store: Arc<dyn Store>)` that arranges, acts and asserts
 //!   on a store it alone uses.
 //!
@@ -21,6 +21,7 @@ mod app_profile_deletes;
 mod app_profiles;
 mod apps;
 mod customers;
+mod delivery;
 mod events;
 mod isolation;
 mod lookups;
@@ -139,6 +140,15 @@ conformance_suite! {
             delete_by_device_of_customer_removes_only_that_install,
             delete_with_no_match_is_not_found,
             deleting_a_customer_unlinks_its_app_profiles,
+        }
+        delivery {
+            a_webhook_starts_after_the_events_written_before_it,
+            a_claim_is_exclusive_and_only_its_holder_saves,
+            a_change_takes_the_lease_and_replay_moves_the_cursor,
+            webhooks_are_per_tenant,
+            relay_cursors_are_leased_per_tenant,
+            retention_keeps_what_an_enabled_webhook_has_not_passed,
+            a_commit_with_events_rings_its_tenants_bell,
         }
         events {
             create_customer_writes_a_created_event,
