@@ -8,6 +8,7 @@ mod support;
 
 mod apps;
 mod calls;
+mod events;
 mod helpers;
 mod options;
 mod policy;
