@@ -59,6 +59,7 @@ impl Connection {
         })
     }
 
+    /// A request with the compatible API's `key` header (when `key` is given).
     pub async fn send(
         &mut self,
         method: Method,
@@ -66,12 +67,35 @@ impl Connection {
         key: Option<&str>,
         body: Option<Bytes>,
     ) -> anyhow::Result<Reply> {
+        let header = key.map(|key| ("key", key.to_owned()));
+        self.send_with(method, path, header, body).await
+    }
+
+    /// A native-API request: the key as a bearer token.
+    pub async fn send_bearer(
+        &mut self,
+        method: Method,
+        path: &str,
+        key: &str,
+        body: Option<Bytes>,
+    ) -> anyhow::Result<Reply> {
+        let header = Some(("authorization", format!("Bearer {key}")));
+        self.send_with(method, path, header, body).await
+    }
+
+    async fn send_with(
+        &mut self,
+        method: Method,
+        path: &str,
+        auth: Option<(&str, String)>,
+        body: Option<Bytes>,
+    ) -> anyhow::Result<Reply> {
         let mut request = Request::builder()
             .method(method)
             .uri(path)
             .header("host", &self.authority);
-        if let Some(key) = key {
-            request = request.header("key", key);
+        if let Some((name, value)) = auth {
+            request = request.header(name, value);
         }
         if body.is_some() {
             request = request.header("content-type", "application/json");

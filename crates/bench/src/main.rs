@@ -8,9 +8,11 @@
 //! - `server_process`: the server under test as a child process: start, RSS, restart time.
 //! - `seed`: tenants, apps, customers and devices through the compatible API.
 //! - `workload`: the workloads and the timed runner.
+//! - `lag`: write-to-event lag on the SSE stream and at a webhook receiver.
 //! - `report`: the table and the JSON.
 
 mod client;
+mod lag;
 mod report;
 mod seed;
 mod server_process;
@@ -111,6 +113,16 @@ async fn run(args: Args) -> anyhow::Result<()> {
         results.push(
             workload::run(workload, &target, args.profiles, args.concurrency, duration).await?,
         );
+    }
+
+    for sink in [lag::Sink::Stream, lag::Sink::Webhook] {
+        eprintln!(
+            "running {} for {} s at concurrency {}...",
+            sink.name(),
+            duration.as_secs(),
+            args.concurrency
+        );
+        results.push(lag::run(sink, &target, args.profiles, args.concurrency, duration).await?);
     }
 
     let mut facts = report::Facts {
