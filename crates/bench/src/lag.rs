@@ -20,8 +20,10 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
-/// How long after the last write the sink may still deliver before an event counts as lost.
-const GRACE: Duration = Duration::from_secs(5);
+/// How long after the last write the sink may still deliver before an event counts as lost
+/// (a webhook delivers one event at a time, so a backlog drains after the writes stop; the
+/// wait ends as soon as every event arrived).
+const GRACE: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sink {
@@ -38,9 +40,11 @@ impl Sink {
     }
 }
 
-/// The marker a write carries and its event shows: the new value of `name`.
-fn marker(sequence: u64) -> String {
-    format!("lag-{sequence}")
+/// The marker a write carries and its event shows: the new value of `name`. It names the
+/// workload, so that no write repeats a value an earlier workload left (a write that changes
+/// nothing raises no event).
+fn marker(sink: Sink, sequence: u64) -> String {
+    format!("lag-{}-{sequence}", sink.name())
 }
 
 fn marker_of(event: &Value) -> Option<String> {
@@ -82,7 +86,8 @@ pub async fn run(
             while Instant::now() < deadline {
                 sequence += 1;
                 let id = customer_id(sequence % profiles.max(1));
-                let body = json!({"customerId": id, "attributes": {"name": marker(sequence)}});
+                let body =
+                    json!({"customerId": id, "attributes": {"name": marker(sink, sequence)}});
                 let reply = connection
                     .send(
                         Method::PUT,
@@ -95,7 +100,7 @@ pub async fn run(
                 if reply.status.as_u16() == 200 {
                     acks.lock()
                         .unwrap()
-                        .insert(marker(sequence), Instant::now());
+                        .insert(marker(sink, sequence), Instant::now());
                 } else {
                     errors += 1;
                 }
@@ -129,6 +134,14 @@ pub async fn run(
         });
     }
     // A write acknowledged whose event never arrived is an error.
+    if !pending.is_empty() || errors > 0 {
+        eprintln!(
+            "{}: {errors} writes failed, {} events did not arrive: {:?}",
+            sink.name(),
+            pending.len(),
+            pending.keys().take(5).collect::<Vec<_>>()
+        );
+    }
     errors += pending.len() as u64;
     if let Some(cleanup) = cleanup {
         cleanup.await;
