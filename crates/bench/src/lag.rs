@@ -117,21 +117,18 @@ pub async fn run(
     let seconds = started.elapsed().as_secs_f64();
 
     let mut lags = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
-    let mut pending = acks.lock().unwrap().clone();
-    let mut early: HashMap<String, Instant> = HashMap::new();
+    // Every acknowledgement is known by now; arrivals (queued since the writes began) are
+    // matched against them one by one.
+    let mut pending = std::mem::take(&mut *acks.lock().unwrap());
     let give_up = Instant::now() + GRACE;
     while !pending.is_empty() {
         let next = tokio::time::timeout_at(give_up.into(), arrived.recv()).await;
         let Ok(Some((marker, at))) = next else { break };
-        early.insert(marker, at);
-        pending.retain(|marker, acked| match early.get(marker) {
-            Some(at) => {
-                let lag = at.saturating_duration_since(*acked);
-                lags.saturating_record(lag.as_micros().max(1) as u64);
-                false
-            }
-            None => true,
-        });
+        // A marker seen twice (a webhook delivers at least once) counts once.
+        if let Some(acked) = pending.remove(&marker) {
+            let lag = at.saturating_duration_since(acked);
+            lags.saturating_record(lag.as_micros().max(1) as u64);
+        }
     }
     // A write acknowledged whose event never arrived is an error.
     if !pending.is_empty() || errors > 0 {

@@ -27,6 +27,24 @@ pub enum EventType {
 }
 
 impl EventType {
+    /// Every type, in the order the docs list them.
+    pub const ALL: [EventType; 9] = [
+        EventType::CustomerCreated,
+        EventType::CustomerUpdated,
+        EventType::CustomerDeleted,
+        EventType::AppProfileRegistered,
+        EventType::AppProfileUpdated,
+        EventType::AppProfileLinked,
+        EventType::AppProfileUnlinked,
+        EventType::AppProfileUnregistered,
+        EventType::AppProfileDeleted,
+    ];
+
+    /// The type a wire name (`customer.updated`) names, if any.
+    pub fn parse(name: &str) -> Option<EventType> {
+        EventType::ALL.into_iter().find(|t| t.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             EventType::CustomerCreated => "customer.created",
@@ -114,6 +132,16 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn every_type_parses_from_its_wire_name_and_nothing_else_does() {
+        for event_type in EventType::ALL {
+            assert_eq!(EventType::parse(event_type.as_str()), Some(event_type));
+            let serialized = serde_json::to_value(event_type).unwrap();
+            assert_eq!(serialized, event_type.as_str());
+        }
+        assert_eq!(EventType::parse("customer.renamed"), None);
     }
 
     #[test]

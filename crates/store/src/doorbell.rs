@@ -25,21 +25,15 @@ impl Doorbell {
     /// Wakes the readers of `tenant_id` and of every tenant.
     pub fn ring(&self, tenant_id: &str) {
         if let Some(bell) = self.lock().get(tenant_id) {
-            bell.send_modify(|rings| *rings = rings.wrapping_add(1));
+            bump(bell);
         }
-        self.inner
-            .any
-            .send_modify(|rings| *rings = rings.wrapping_add(1));
+        bump(&self.inner.any);
     }
 
     /// Wakes every reader (after notifications may have been lost).
     pub fn ring_all(&self) {
-        for bell in self.lock().values() {
-            bell.send_modify(|rings| *rings = rings.wrapping_add(1));
-        }
-        self.inner
-            .any
-            .send_modify(|rings| *rings = rings.wrapping_add(1));
+        self.lock().values().for_each(bump);
+        bump(&self.inner.any);
     }
 
     /// A receiver that changes whenever `tenant_id` is rung.
@@ -66,6 +60,11 @@ impl Doorbell {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+}
+
+/// A new value wakes the receivers; it works with none listening, and never blocks.
+fn bump(bell: &watch::Sender<u64>) {
+    bell.send_modify(|rings| *rings = rings.wrapping_add(1));
 }
 
 #[cfg(test)]

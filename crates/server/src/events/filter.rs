@@ -4,19 +4,6 @@
 use profilestore_core::change::EventType;
 use serde_json::Value;
 
-/// Every event type, for validating filters and for the docs.
-pub const EVENT_TYPES: [EventType; 9] = [
-    EventType::CustomerCreated,
-    EventType::CustomerUpdated,
-    EventType::CustomerDeleted,
-    EventType::AppProfileRegistered,
-    EventType::AppProfileUpdated,
-    EventType::AppProfileLinked,
-    EventType::AppProfileUnlinked,
-    EventType::AppProfileUnregistered,
-    EventType::AppProfileDeleted,
-];
-
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EventFilter {
     /// Only these types; empty: every type.
@@ -25,20 +12,27 @@ pub struct EventFilter {
     pub attributes: Vec<String>,
 }
 
+/// Why a filter was refused, and which of its two lists is wrong (each protocol names the
+/// list in its own words: `type` in a query, `event_types` in a webhook body).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FilterError {
+    Type(String),
+    Attribute(String),
+}
+
 impl EventFilter {
     /// A filter from lists as clients give them; an unknown type is refused with its name.
-    pub fn new(types: Vec<String>, attributes: Vec<String>) -> Result<Self, String> {
-        if let Some(unknown) = types
-            .iter()
-            .find(|t| !EVENT_TYPES.iter().any(|known| known.as_str() == t.as_str()))
-        {
-            return Err(format!(
+    pub fn new(types: Vec<String>, attributes: Vec<String>) -> Result<Self, FilterError> {
+        if let Some(unknown) = types.iter().find(|t| EventType::parse(t).is_none()) {
+            return Err(FilterError::Type(format!(
                 "unknown event type {unknown:?}; known types: {}",
-                EVENT_TYPES.map(EventType::as_str).join(", ")
-            ));
+                EventType::ALL.map(EventType::as_str).join(", ")
+            )));
         }
         if let Some(empty) = attributes.iter().find(|a| a.trim().is_empty()) {
-            return Err(format!("attribute names cannot be empty ({empty:?})"));
+            return Err(FilterError::Attribute(format!(
+                "attribute names cannot be empty ({empty:?})"
+            )));
         }
         Ok(EventFilter { types, attributes })
     }
@@ -94,8 +88,15 @@ mod tests {
 
     #[test]
     fn unknown_types_and_empty_attributes_are_refused() {
-        let error = EventFilter::new(vec!["customer.renamed".into()], vec![]).unwrap_err();
+        let FilterError::Type(error) =
+            EventFilter::new(vec!["customer.renamed".into()], vec![]).unwrap_err()
+        else {
+            panic!("an unknown type is a type error");
+        };
         assert!(error.contains("customer.renamed"), "{error}");
-        assert!(EventFilter::new(vec![], vec![" ".into()]).is_err());
+        assert!(matches!(
+            EventFilter::new(vec![], vec![" ".into()]),
+            Err(FilterError::Attribute(_))
+        ));
     }
 }

@@ -5,8 +5,9 @@ use super::filter::EventFilter;
 use profilestore_store::{Store, StoreResult};
 use serde_json::Value;
 
-/// Events read from the log per query.
-const CHUNK: u32 = 500;
+/// Most events read from the log per query (fewer when the page is smaller: events read past
+/// a full page are parsed for nothing and read again by the next page).
+const CHUNK: usize = 500;
 /// Most events examined for one page, so that a filter matching nothing costs a bounded read;
 /// the cursor still moves past what was examined.
 const SCAN_LIMIT: usize = 5_000;
@@ -35,11 +36,12 @@ pub async fn read_page(
         more: false,
     };
     let mut examined = 0;
+    let chunk_size = CHUNK.min(limit).max(1);
     loop {
         let chunk = store
-            .events_after(tenant_id, page.next_after, CHUNK)
+            .events_after(tenant_id, page.next_after, chunk_size as u32)
             .await?;
-        let full = chunk.len() == CHUNK as usize;
+        let full = chunk.len() == chunk_size;
         for event in chunk {
             page.next_after = event.seq;
             examined += 1;

@@ -10,6 +10,7 @@
 //! event may then arrive twice, never zero times).
 
 use super::filter::EventFilter;
+use super::log::read_page;
 use super::signing::{sign, signing_key};
 use super::{DeliverySettings, Stopped};
 use crate::secrets::ServerSecret;
@@ -17,6 +18,7 @@ use chrono::{DateTime, Utc};
 use profilestore_store::Store;
 use profilestore_store::webhooks::{DeliveryAttempt, Webhook};
 use rand::Rng;
+use serde_json::Value;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
@@ -24,7 +26,7 @@ use tokio::task::JoinSet;
 /// Webhooks a node delivers at once.
 const PARALLEL: usize = 32;
 /// Events read per page.
-const PAGE: u32 = 100;
+const PAGE: usize = 100;
 /// Retry waits up to this long (and half the lease) happen inside the run; longer ones
 /// release the webhook.
 const WAIT_IN_RUN: Duration = Duration::from_secs(5);
@@ -107,11 +109,7 @@ impl WebhookRelay {
     }
 
     /// Delivers what `webhook` is behind on, then releases it.
-    async fn run(&self, mut webhook: Webhook, mut stopped: Stopped) {
-        let filter = EventFilter {
-            types: webhook.event_types.clone(),
-            attributes: webhook.attributes.clone(),
-        };
+    async fn run(&self, webhook: Webhook, stopped: Stopped) {
         let key = match self
             .secret
             .unseal(&webhook.secret)
@@ -124,93 +122,21 @@ impl WebhookRelay {
                 return;
             }
         };
-        let mut renew_at = Instant::now() + self.settings.webhook_lease / 2;
-        loop {
-            let page = match self
-                .store
-                .events_after(&webhook.tenant_id, webhook.state.cursor, PAGE)
-                .await
-            {
-                Ok(page) => page,
-                Err(error) => {
-                    tracing::warn!(%error, "could not read events for a webhook");
-                    break;
-                }
-            };
-            if page.is_empty() {
-                break;
-            }
-            let mut attempts = Vec::new();
-            for event in page {
-                if !filter.matches(&event.payload) {
-                    webhook.state.cursor = event.seq;
-                    continue;
-                }
-                let body = event.payload.to_string();
-                loop {
-                    if *stopped.borrow() {
-                        self.save(&webhook, attempts, Utc::now()).await;
-                        return;
-                    }
-                    let attempt = self
-                        .attempt(&webhook, &key, &event.event_id, event.seq, &body)
-                        .await;
-                    let succeeded = attempt.succeeded;
-                    let at = attempt.attempted_at;
-                    attempts.push(attempt);
-                    if succeeded {
-                        webhook.state.cursor = event.seq;
-                        webhook.state.attempts = 0;
-                        webhook.state.failing_since = None;
-                        // Renewed (with the progress so far) once half of it is spent.
-                        if Instant::now() >= renew_at {
-                            if !self
-                                .save(
-                                    &webhook,
-                                    std::mem::take(&mut attempts),
-                                    self.lease_from_now(),
-                                )
-                                .await
-                            {
-                                return;
-                            }
-                            renew_at = Instant::now() + self.settings.webhook_lease / 2;
-                        }
-                        break;
-                    }
-                    let wait = self.after_failure(&mut webhook, at);
-                    if !webhook.enabled || wait > WAIT_IN_RUN.min(self.settings.webhook_lease / 2) {
-                        // Released: the next claim comes after the backoff (or never).
-                        self.save(&webhook, attempts, Utc::now()).await;
-                        return;
-                    }
-                    if !self
-                        .save(
-                            &webhook,
-                            std::mem::take(&mut attempts),
-                            self.lease_from_now(),
-                        )
-                        .await
-                    {
-                        return;
-                    }
-                    renew_at = Instant::now() + self.settings.webhook_lease / 2;
-                    let stopping = tokio::select! {
-                        _ = tokio::time::sleep(wait) => false,
-                        _ = stopped.wait_for(|s| *s) => true,
-                    };
-                    if stopping {
-                        self.save(&webhook, Vec::new(), Utc::now()).await;
-                        return;
-                    }
-                }
-            }
-            if !self.save(&webhook, attempts, self.lease_from_now()).await {
-                return;
-            }
-            renew_at = Instant::now() + self.settings.webhook_lease / 2;
+        let mut run = Run {
+            relay: self,
+            filter: EventFilter {
+                types: webhook.event_types.clone(),
+                attributes: webhook.attributes.clone(),
+            },
+            webhook,
+            key,
+            attempts: Vec::new(),
+            renew_at: Instant::now() + self.settings.webhook_lease / 2,
+            stopped,
+        };
+        if run.deliver_backlog().await {
+            run.save(Utc::now()).await;
         }
-        self.save(&webhook, Vec::new(), Utc::now()).await;
     }
 
     /// One signed POST of one event.
@@ -299,6 +225,118 @@ impl WebhookRelay {
                 false
             }
         }
+    }
+}
+
+/// One claimed webhook being delivered: its state as this node moves it, the attempts not yet
+/// saved, and when the lease is next renewed.
+struct Run<'r> {
+    relay: &'r WebhookRelay,
+    webhook: Webhook,
+    filter: EventFilter,
+    key: Vec<u8>,
+    attempts: Vec<DeliveryAttempt>,
+    renew_at: Instant,
+    stopped: Stopped,
+}
+
+impl Run<'_> {
+    /// Delivers page after page until a read finds nothing to deliver (true: the caller releases
+    /// the webhook) or the run must stop (false: already saved and released, or lost).
+    async fn deliver_backlog(&mut self) -> bool {
+        let tenant_id = self.webhook.tenant_id.clone();
+        loop {
+            let read = read_page(
+                &*self.relay.store,
+                &tenant_id,
+                self.webhook.state.cursor,
+                PAGE,
+                &self.filter,
+            )
+            .await;
+            let page = match read {
+                Ok(page) => page,
+                Err(error) => {
+                    tracing::warn!(%error, "could not read events for a webhook");
+                    return true;
+                }
+            };
+            for event in &page.events {
+                if !self.deliver(event).await {
+                    return false;
+                }
+            }
+            // Past the events the filters passed over, too.
+            self.webhook.state.cursor = page.next_after;
+            // Read again until nothing is left: events written meanwhile go out in this run,
+            // rather than after a release and a new claim (two more commits).
+            if page.events.is_empty() && !page.more {
+                return true;
+            }
+            if !self.save_and_renew().await {
+                return false;
+            }
+        }
+    }
+
+    /// Delivers one event, retrying in the run while the backoff is short. False: the run
+    /// must stop (saved and released, or the lease is lost).
+    async fn deliver(&mut self, event: &Value) -> bool {
+        let seq = event["seq"].as_i64().unwrap_or_default();
+        let event_id = event["id"].as_str().unwrap_or_default();
+        let body = event.to_string();
+        let relay = self.relay;
+        let in_run = WAIT_IN_RUN.min(relay.settings.webhook_lease / 2);
+        loop {
+            if *self.stopped.borrow() {
+                self.save(Utc::now()).await;
+                return false;
+            }
+            let attempt = relay
+                .attempt(&self.webhook, &self.key, event_id, seq, &body)
+                .await;
+            let (succeeded, at) = (attempt.succeeded, attempt.attempted_at);
+            self.attempts.push(attempt);
+            if succeeded {
+                let state = &mut self.webhook.state;
+                state.cursor = seq;
+                state.attempts = 0;
+                state.failing_since = None;
+                // Renewed (with the progress so far) once half of it is spent.
+                return Instant::now() < self.renew_at || self.save_and_renew().await;
+            }
+            let wait = relay.after_failure(&mut self.webhook, at);
+            if !self.webhook.enabled || wait > in_run {
+                // Released: the next claim comes after the backoff (or never).
+                self.save(Utc::now()).await;
+                return false;
+            }
+            if !self.save_and_renew().await {
+                return false;
+            }
+            let stopping = tokio::select! {
+                _ = tokio::time::sleep(wait) => false,
+                _ = self.stopped.wait_for(|s| *s) => true,
+            };
+            if stopping {
+                self.save(Utc::now()).await;
+                return false;
+            }
+        }
+    }
+
+    /// Saves progress and extends the lease; whether this node still holds the webhook.
+    async fn save_and_renew(&mut self) -> bool {
+        let held = self.save(self.relay.lease_from_now()).await;
+        self.renew_at = Instant::now() + self.relay.settings.webhook_lease / 2;
+        held
+    }
+
+    /// Saves progress and the unsaved attempts, with the lease ending at `lease_until` (now:
+    /// released); whether this node still held the webhook.
+    async fn save(&mut self, lease_until: DateTime<Utc>) -> bool {
+        let attempts = std::mem::take(&mut self.attempts);
+        self.relay.save(&self.webhook, attempts, lease_until).await
     }
 }
 

@@ -309,16 +309,12 @@ pub(super) async fn claim_relay(
     .await?;
     let mut claimed = Vec::new();
     for tenant in due {
-        sqlx::query(
-            "INSERT INTO relay_cursors (tenant_id, relay, cursor) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING",
-        )
-        .bind(&tenant)
-        .bind(relay)
-        .execute(pool)
-        .await?;
+        // Created at 0 if missing, claimed only if free: one statement either way.
         let cursor: Option<i64> = sqlx::query_scalar(
-            "UPDATE relay_cursors SET lease_owner = $3, lease_until = $4 \
-             WHERE tenant_id = $1 AND relay = $2 AND lease_until <= $5 RETURNING cursor",
+            "INSERT INTO relay_cursors (tenant_id, relay, cursor, lease_owner, lease_until) \
+             VALUES ($1, $2, 0, $3, $4) ON CONFLICT (tenant_id, relay) DO UPDATE \
+             SET lease_owner = EXCLUDED.lease_owner, lease_until = EXCLUDED.lease_until \
+             WHERE relay_cursors.lease_until <= $5 RETURNING cursor",
         )
         .bind(&tenant)
         .bind(relay)

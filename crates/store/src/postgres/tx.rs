@@ -284,21 +284,18 @@ impl WriteTx for PgTx {
             return Ok(());
         }
         let occurred_at = to_millis(now);
-        // Delivered at commit to every node's listener (see `listener.rs`), never before.
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(super::listener::CHANNEL)
-            .bind(tenant)
-            .execute(&mut *self.0)
-            .await?;
         // Reserve the whole range at once; the tenant lock makes it gapless and in commit order.
         let count = events.len() as i64;
+        // The same statement announces the events: `pg_notify` is delivered at commit to every
+        // node's listener (see `listener.rs`), never before, and costs no round trip of its own.
         let last: i64 = sqlx::query_scalar(
             "INSERT INTO event_sequences (tenant_id, last_seq) VALUES ($1, $2) \
              ON CONFLICT (tenant_id) DO UPDATE SET last_seq = event_sequences.last_seq + EXCLUDED.last_seq \
-             RETURNING last_seq",
+             RETURNING last_seq, pg_notify($3, $1)::text",
         )
         .bind(tenant)
         .bind(count)
+        .bind(super::listener::CHANNEL)
         .fetch_one(&mut *self.0)
         .await?;
         let first = last - count + 1;

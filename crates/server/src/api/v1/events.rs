@@ -6,7 +6,7 @@ use super::problem::{Problem, ProblemDocument};
 use super::query::{Query, invalid, parse_integer};
 use crate::access::TenantAccess;
 use crate::events::Stopped;
-use crate::events::filter::EventFilter;
+use crate::events::filter::{EventFilter, FilterError};
 use crate::events::log::read_page;
 use crate::state::AppState;
 use axum::Extension;
@@ -44,8 +44,10 @@ pub struct EventPage {
 }
 
 fn filter_of(query: &Query) -> Result<EventFilter, Problem> {
-    EventFilter::new(query.list("type"), query.list("attribute"))
-        .map_err(|message| invalid("type", &message))
+    EventFilter::new(query.list("type"), query.list("attribute")).map_err(|error| match error {
+        FilterError::Type(message) => invalid("type", &message),
+        FilterError::Attribute(message) => invalid("attribute", &message),
+    })
 }
 
 /// A page of events after a seq.

@@ -6,7 +6,7 @@ use super::body::ProblemJson;
 use super::problem::{Problem, ProblemDocument};
 use super::query::{Query, invalid};
 use crate::access::TenantAccess;
-use crate::events::filter::EventFilter;
+use crate::events::filter::{EventFilter, FilterError};
 use crate::events::signing::generate_secret;
 use crate::state::AppState;
 use axum::Extension;
@@ -169,9 +169,11 @@ fn check_filter(event_types: &[String], attributes: &[String]) -> Result<(), Pro
             &format!("at most {MAX_FILTER_ITEMS}"),
         ));
     }
-    EventFilter::new(event_types.to_vec(), vec![]).map_err(|m| invalid("event_types", &m))?;
-    EventFilter::new(vec![], attributes.to_vec()).map_err(|m| invalid("attributes", &m))?;
-    Ok(())
+    match EventFilter::new(event_types.to_vec(), attributes.to_vec()) {
+        Ok(_) => Ok(()),
+        Err(FilterError::Type(message)) => Err(invalid("event_types", &message)),
+        Err(FilterError::Attribute(message)) => Err(invalid("attributes", &message)),
+    }
 }
 
 fn not_found() -> Problem {
