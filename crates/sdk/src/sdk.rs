@@ -123,7 +123,11 @@ impl Sdk {
             }
             Err(error) => tracing::warn!(%error, "registered, but the policy was not fetched"),
         }
+        let fetched = registration.policy.is_some();
         self.shared.set_registration(Some(registration))?;
+        self.shared
+            .fresh_policy
+            .store(fetched, std::sync::atomic::Ordering::SeqCst);
         self.shared.start_engine();
         Ok(answer.user_id)
     }

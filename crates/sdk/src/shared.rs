@@ -49,6 +49,9 @@ pub(crate) struct Shared {
     pub flush: Notify,
     /// Fetch the policy now.
     pub refresh: Notify,
+    /// The saved policy was fetched by `register` a moment ago, so the scheduler need not
+    /// fetch it again at its start (it does at any other start).
+    pub fresh_policy: AtomicBool,
     engine: Mutex<Vec<JoinHandle<()>>>,
     shut_down: AtomicBool,
 }
@@ -96,6 +99,7 @@ impl Shared {
             queued: Notify::new(),
             flush: Notify::new(),
             refresh: Notify::new(),
+            fresh_policy: AtomicBool::new(false),
             engine: Mutex::new(Vec::new()),
             shut_down: AtomicBool::new(false),
         })

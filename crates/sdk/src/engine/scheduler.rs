@@ -8,6 +8,7 @@ use crate::shared::Shared;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 /// How long to wait after a failed policy fetch at most: the product's polling interval.
@@ -15,15 +16,18 @@ const POLICY_RETRY_MAX: Duration = Duration::from_secs(30 * 60);
 
 pub(crate) async fn run(shared: Arc<Shared>) {
     let mut plan = Plan::new(shared.provider.watch_interval());
-    // Start from the saved policy, so monitors run even when the server is out of reach.
-    let mut next_poll = shared.clock.now();
-    if let Some(saved) = shared.registration() {
-        if let (Some(policy), Some(fetched)) = (saved.policy, saved.policy_fetched_at) {
-            next_poll = fetched + chrono_duration(policy.polling_interval());
-            plan.apply(&shared, policy);
-        }
-    } else {
+    let Some(saved) = shared.registration() else {
         return;
+    };
+    // The policy is fetched at every start, except right after `register` fetched it.
+    let fresh = shared.fresh_policy.swap(false, Ordering::SeqCst);
+    let mut next_poll = shared.clock.now();
+    if let (Some(policy), Some(fetched)) = (saved.policy, saved.policy_fetched_at) {
+        if fresh {
+            next_poll = fetched + chrono_duration(policy.polling_interval());
+        }
+        // Monitors run on the saved policy meanwhile, even when the server is out of reach.
+        plan.apply(&shared, policy);
     }
     let mut poll_failures = 0;
     loop {

@@ -5,6 +5,7 @@
 
 mod support;
 
+mod delivery;
 mod jwt;
 mod links;
 mod monitors;
