@@ -1,10 +1,9 @@
 //! What the sender does with the server's refusals: a value the server refuses is dropped
 //! (it would never pass), an install the server deleted ends the registration.
 
-use crate::support::{Device, Server};
+use crate::support::{Device, Server, wait_until};
 use profilestore_sdk::{DeviceEvent, DeviceProfile, Location};
 use serde_json::json;
-use std::time::Duration;
 
 async fn registered(server: &Server) -> Device {
     server
@@ -73,11 +72,7 @@ async fn an_install_the_server_deleted_ends_the_registration() {
         .sdk
         .report_event(DeviceEvent::TimeZoneChange)
         .unwrap();
-    let deadline = tokio::time::Instant::now() + crate::support::PATIENCE;
-    while device.sdk.is_registered() {
-        assert!(tokio::time::Instant::now() < deadline, "still registered");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_until(|| !device.sdk.is_registered()).await;
 
     assert!(device.sdk.pending_updates().is_empty());
     let device = device.restarted(&server);

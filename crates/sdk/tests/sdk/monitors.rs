@@ -1,6 +1,6 @@
 //! Policy-driven monitors of each category, and the heartbeat, on the SDK's manual clock.
 
-use crate::support::{Device, Server, changes};
+use crate::support::{Device, Server, changes, wait_until};
 use profilestore_sdk::{DeviceEvent, DeviceProfile, HEARTBEAT_INTERVAL, Location};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -143,10 +143,14 @@ async fn interval_monitors_read_on_their_period_and_send_changes_only() {
     let logged = server.events_of("PERIODICUPDATE").await;
     assert_eq!(changes(logged.last().unwrap())["batterylevel"], "70%");
 
-    // The next tick reads the same level: no request.
+    // The next tick reads the same level: nothing is queued, no request is made.
     let requests = server.sdk_requests("profileupdate").await;
     let reads = device.fake.reads("battery");
     device.clock.advance(Duration::from_secs(3600));
+    wait_until(|| device.fake.reads("battery") > reads).await;
+    // The read and the decision to queue happen in one poll of the scheduler, on this
+    // test's thread: nothing can be queued after this check.
+    assert!(device.sdk.pending_updates().is_empty());
     let unchanged = device.events_within(Duration::from_millis(300)).await;
     assert!(unchanged.is_empty(), "{unchanged:?}");
     assert_eq!(device.fake.reads("battery"), reads + 1);

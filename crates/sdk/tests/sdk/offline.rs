@@ -1,7 +1,7 @@
 //! The update queue while the server is away: readings wait on disk, coalesced per
 //! attribute, and are delivered once it is back.
 
-use crate::support::{Device, Server, changes};
+use crate::support::{Device, Server, changes, wait_until};
 use profilestore_sdk::{DeviceEvent, DeviceProfile};
 use serde_json::json;
 use std::time::Duration;
@@ -53,14 +53,7 @@ async fn readings_taken_offline_arrive_when_the_server_is_back() {
     );
     device.fake.set(|v| v.battery = Some(40));
     device.clock.advance(Duration::from_secs(3600));
-    let deadline = tokio::time::Instant::now() + crate::support::PATIENCE;
-    while device.sdk.pending_updates().len() < 2 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the tick was not queued"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_until(|| device.sdk.pending_updates().len() == 2).await;
 
     let pending: Vec<_> = device
         .sdk

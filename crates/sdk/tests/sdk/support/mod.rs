@@ -236,6 +236,18 @@ fn builder(
         .request_timeout(Duration::from_secs(10))
 }
 
+/// Waits, in real time, until `condition` holds.
+pub async fn wait_until(condition: impl Fn() -> bool) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while !condition() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not within {PATIENCE:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 /// An HS256 JWT, as an app's backend would sign it.
 pub fn hs256(secret: &str, claims: &Value) -> String {
     let head = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
