@@ -71,6 +71,18 @@ impl Connection {
         self.send_with(method, path, header, body).await
     }
 
+    /// An SDK-API request: the app's client key in the `secretKey` header.
+    pub async fn send_sdk(
+        &mut self,
+        method: Method,
+        path: &str,
+        client_key: &str,
+        body: Option<Bytes>,
+    ) -> anyhow::Result<Reply> {
+        let header = Some(("secretkey", client_key.to_owned()));
+        self.send_with(method, path, header, body).await
+    }
+
     /// A native-API request: the key as a bearer token.
     pub async fn send_bearer(
         &mut self,
@@ -83,7 +95,8 @@ impl Connection {
         self.send_with(method, path, header, body).await
     }
 
-    async fn send_with(
+    /// A request with one authentication header (name, value), or none.
+    pub async fn send_with(
         &mut self,
         method: Method,
         path: &str,

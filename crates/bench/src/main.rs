@@ -8,12 +8,14 @@
 //! - `server_process`: the server under test as a child process: start, RSS, restart time.
 //! - `seed`: tenants, apps, customers and devices through the compatible API.
 //! - `workload`: the workloads and the timed runner.
+//! - `sdk_update`: the device policy and SDK registrations the sdk_update workload needs.
 //! - `lag`: write-to-event lag on the SSE stream and at a webhook receiver.
 //! - `report`: the table and the JSON.
 
 mod client;
 mod lag;
 mod report;
+mod sdk_update;
 mod seed;
 mod server_process;
 mod workload;
@@ -37,6 +39,9 @@ struct Args {
     /// App id of the tenant's app to use with --url.
     #[arg(long, requires = "url")]
     app_id: Option<String>,
+    /// Client key of that app, for the sdk_update workload with --url (skipped without it).
+    #[arg(long, requires = "url")]
+    client_key: Option<String>,
     /// The profilestore binary to start (default: next to this one).
     #[arg(long)]
     server_bin: Option<PathBuf>,
@@ -60,10 +65,35 @@ struct Args {
     /// A run of seconds for CI: 1000 profiles, 1 s per workload.
     #[arg(long)]
     smoke: bool,
+    /// Run only these workloads (comma-separated names, e.g. ceiling,write_customer), to
+    /// profile one of them; the ratio column needs `ceiling` among them.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+}
+
+impl Args {
+    fn runs(&self, workload: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|name| name == workload)
+    }
 }
 
 fn main() -> anyhow::Result<()> {
     let mut args = Args::parse();
+    let known: Vec<&str> = workload::Workload::ALL
+        .iter()
+        .map(|w| w.name())
+        .chain([lag::Sink::Stream.name(), lag::Sink::Webhook.name()])
+        .collect();
+    if let Some(unknown) = args
+        .only
+        .iter()
+        .find(|name| !known.contains(&name.as_str()))
+    {
+        anyhow::bail!(
+            "--only: no workload {unknown:?}; the workloads are {}",
+            known.join(", ")
+        );
+    }
     if args.smoke {
         args.profiles = args.profiles.min(1000);
         args.duration = 1;
@@ -79,8 +109,12 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let duration = Duration::from_secs(args.duration.max(1));
     let (mut server, target) = match &args.url {
         Some(url) => {
-            let target =
-                seed::Target::existing(url, args.profile_key.clone(), args.app_id.clone())?;
+            let target = seed::Target::existing(
+                url,
+                args.profile_key.clone(),
+                args.app_id.clone(),
+                args.client_key.clone(),
+            )?;
             (None, target)
         }
         None => {
@@ -103,19 +137,37 @@ async fn run(args: Args) -> anyhow::Result<()> {
     }
 
     let mut results = Vec::new();
+    let mut not_measured = Vec::new();
     for workload in workload::Workload::ALL {
+        if !args.runs(workload.name()) {
+            continue;
+        }
+        let mut drawn_from = args.profiles;
+        if workload == workload::Workload::SdkUpdate {
+            if target.client_key.is_none() {
+                not_measured.push(report::NotMeasured {
+                    name: workload.name().to_owned(),
+                    reason: "--url without --client-key".to_owned(),
+                });
+                continue;
+            }
+            eprintln!("registering installs through the SDK API for sdk_update...");
+            drawn_from = sdk_update::prepare(&target, args.profiles, args.concurrency).await?;
+        }
         eprintln!(
             "running {} for {} s at concurrency {}...",
             workload.name(),
             duration.as_secs(),
             args.concurrency
         );
-        results.push(
-            workload::run(workload, &target, args.profiles, args.concurrency, duration).await?,
-        );
+        results
+            .push(workload::run(workload, &target, drawn_from, args.concurrency, duration).await?);
     }
 
     for sink in [lag::Sink::Stream, lag::Sink::Webhook] {
+        if !args.runs(sink.name()) {
+            continue;
+        }
         eprintln!(
             "running {} for {} s at concurrency {}...",
             sink.name(),
@@ -141,7 +193,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
             Some(server.database_bytes().await? as f64 / args.profiles.max(1) as f64);
         facts.start_secs = Some(server.restart().await?.as_secs_f64());
     }
-    let report = report::Report::new(facts, results);
+    let report = report::Report::new(facts, results, not_measured);
     print!("{}", report.table());
     if let Some(path) = &args.json {
         std::fs::write(path, serde_json::to_string_pretty(&report)?)?;

@@ -47,7 +47,11 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn new(facts: Facts, mut workloads: Vec<WorkloadResult>) -> Self {
+    pub fn new(
+        facts: Facts,
+        mut workloads: Vec<WorkloadResult>,
+        not_measured: Vec<NotMeasured>,
+    ) -> Self {
         let ceiling = workloads
             .iter()
             .find(|w| w.name == "ceiling")
@@ -58,13 +62,6 @@ impl Report {
                 workload.ratio_to_ceiling = Some(workload.requests_per_sec / ceiling);
             }
         }
-        let not_measured = crate::workload::NOT_YET_MEASURED
-            .iter()
-            .map(|(name, reason)| NotMeasured {
-                name: (*name).to_owned(),
-                reason: (*reason).to_owned(),
-            })
-            .collect();
         Report {
             facts,
             workloads,

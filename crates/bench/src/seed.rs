@@ -19,6 +19,8 @@ pub struct Target {
     pub endpoint: Endpoint,
     pub key: String,
     pub app_id: String,
+    /// The app's client key, for the SDK API (sdk_update); unknown with `--url` unless given.
+    pub client_key: Option<String>,
 }
 
 impl Target {
@@ -26,11 +28,13 @@ impl Target {
         url: &str,
         key: Option<String>,
         app_id: Option<String>,
+        client_key: Option<String>,
     ) -> anyhow::Result<Self> {
         Ok(Target {
             endpoint: Endpoint::parse(url)?,
             key: key.context("--url needs --profile-key")?,
             app_id: app_id.context("--url needs --app-id")?,
+            client_key,
         })
     }
 
@@ -46,6 +50,7 @@ impl Target {
                 .context("profile_key")?
                 .to_owned(),
             app_id: app["app_id"].as_str().context("app_id")?.to_owned(),
+            client_key: Some(app["client_key"].as_str().context("client_key")?.to_owned()),
         };
         // The server notices admin changes within a second; wait until the key works.
         let mut connection = Connection::open(&target.endpoint).await?;

@@ -2,6 +2,7 @@
 
 use crate::client::Connection;
 use crate::report::WorkloadResult;
+use crate::sdk_update;
 use crate::seed::{Target, customer_id};
 use bytes::Bytes;
 use hdrhistogram::Histogram;
@@ -22,23 +23,38 @@ pub enum Workload {
     WriteCustomer,
     /// Compatible-API PUT of 100 records.
     WriteBatch,
+    /// SDK `profileupdate` of one monitored attribute (location) of a registered install.
+    SdkUpdate,
 }
 
-/// Workloads the issue names that need parts not built yet, and why.
-pub const NOT_YET_MEASURED: &[(&str, &str)] = &[(
-    "sdk_update",
-    "not yet a workload of this harness (the SDK API exists)",
-)];
+/// How a request authenticates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Auth {
+    None,
+    /// The tenant's profile key (`key` header): the compatible API.
+    ProfileKey,
+    /// The app's client key (`secretKey` header): the SDK API.
+    ClientKey,
+}
+
+/// One request of a workload.
+struct Call {
+    method: Method,
+    path: String,
+    auth: Auth,
+    body: Option<Bytes>,
+}
 
 const BATCH_RECORDS: u64 = 100;
 
 impl Workload {
-    pub const ALL: [Workload; 5] = [
+    pub const ALL: [Workload; 6] = [
         Workload::Ceiling,
         Workload::ReadCustomer,
         Workload::ReadDevices,
         Workload::WriteCustomer,
         Workload::WriteBatch,
+        Workload::SdkUpdate,
     ];
 
     pub fn name(self) -> &'static str {
@@ -48,6 +64,7 @@ impl Workload {
             Workload::ReadDevices => "read_devices",
             Workload::WriteCustomer => "write_customer",
             Workload::WriteBatch => "write_batch",
+            Workload::SdkUpdate => "sdk_update",
         }
     }
 
@@ -58,39 +75,40 @@ impl Workload {
         }
     }
 
-    /// The next request of this workload: method, path, key and body.
-    fn request(
-        self,
-        target: &Target,
-        profiles: u64,
-        sequence: u64,
-        rng: &mut impl Rng,
-    ) -> (Method, String, bool, Option<Bytes>) {
+    /// The next request of this workload. `profiles`: how many profiles (for sdk_update: how
+    /// many registered installs) its random ids are drawn from.
+    fn request(self, target: &Target, profiles: u64, sequence: u64, rng: &mut impl Rng) -> Call {
+        let call = |method, path, auth, body| Call {
+            method,
+            path,
+            auth,
+            body,
+        };
         let random = |rng: &mut dyn rand::RngCore| rng.random_range(0..profiles.max(1));
         match self {
-            Workload::Ceiling => (Method::GET, "/healthz".to_owned(), false, None),
-            Workload::ReadCustomer => (
+            Workload::Ceiling => call(Method::GET, "/healthz".to_owned(), Auth::None, None),
+            Workload::ReadCustomer => call(
                 Method::GET,
                 format!("/resources/v2/customerprofile/{}", customer_id(random(rng))),
-                true,
+                Auth::ProfileKey,
                 None,
             ),
-            Workload::ReadDevices => (
+            Workload::ReadDevices => call(
                 Method::GET,
                 format!(
                     "/resources/v2/customerappprofile/{}?identifier=u{}",
                     target.app_id,
                     random(rng)
                 ),
-                true,
+                Auth::ProfileKey,
                 None,
             ),
             Workload::WriteCustomer => {
                 let body = json!({"customerId": customer_id(random(rng)), "attributes": {"name": format!("Renamed {sequence}")}});
-                (
+                call(
                     Method::PUT,
                     "/resources/v2/customerprofile".to_owned(),
-                    true,
+                    Auth::ProfileKey,
                     Some(Bytes::from(body.to_string())),
                 )
             }
@@ -103,19 +121,26 @@ impl Workload {
                     })
                     .collect();
                 let body = json!({ "Records": records }).to_string();
-                (
+                call(
                     Method::PUT,
                     "/resources/v2/customerprofile".to_owned(),
-                    true,
+                    Auth::ProfileKey,
                     Some(Bytes::from(body)),
                 )
             }
+            Workload::SdkUpdate => call(
+                Method::POST,
+                format!("/api/v3/{}/profileupdate", target.app_id),
+                Auth::ClientKey,
+                Some(sdk_update::body(&target.app_id, random(rng), sequence)),
+            ),
         }
     }
 
     fn succeeded(self, status: u16, body: &[u8]) -> bool {
         match self {
             Workload::Ceiling => status == 200,
+            Workload::SdkUpdate => status == 200 && contains(body, br#""code":"0""#),
             _ => status == 200 && contains(body, br#""code":"1000""#),
         }
     }
@@ -159,11 +184,17 @@ pub async fn run(
             let mut sequence = worker as u64 * 1_000_000_000;
             while Instant::now() < deadline {
                 sequence += 1;
-                let (method, path, keyed, body) =
-                    workload.request(&target, profiles, sequence, &mut rng);
-                let key = keyed.then_some(target.key.as_str());
+                let call = workload.request(&target, profiles, sequence, &mut rng);
                 let sent = Instant::now();
-                let ok = match connection.send(method, &path, key, body).await {
+                let header = match call.auth {
+                    Auth::None => None,
+                    Auth::ProfileKey => Some(("key", target.key.clone())),
+                    Auth::ClientKey => {
+                        Some(("secretkey", target.client_key.clone().unwrap_or_default()))
+                    }
+                };
+                let reply = connection.send_with(call.method, &call.path, header, call.body);
+                let ok = match reply.await {
                     Ok(reply) => workload.succeeded(reply.status.as_u16(), &reply.body),
                     Err(_) => {
                         connection = Connection::open(&target.endpoint).await?;

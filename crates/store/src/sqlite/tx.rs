@@ -70,11 +70,17 @@ impl WriteTx for SqliteTx {
     }
 
     async fn remove_customer_values(&mut self, tenant: &str, id: &CustomerId) -> StoreResult<()> {
-        sqlx::query("DELETE FROM customer_values WHERE tenant_id = ? AND customer_id = ?")
-            .bind(tenant)
-            .bind(id.as_str())
-            .execute(&mut *self.0)
-            .await?;
+        // INDEXED BY: without statistics (no ANALYZE has run) SQLite 3.51's planner picks the
+        // primary key's tenant_id prefix and walks every value of the tenant (3 ms per write at
+        // 20k customers, measured); the customer index finds the customer's few rows.
+        sqlx::query(
+            "DELETE FROM customer_values INDEXED BY customer_values_customer \
+             WHERE tenant_id = ? AND customer_id = ?",
+        )
+        .bind(tenant)
+        .bind(id.as_str())
+        .execute(&mut *self.0)
+        .await?;
         Ok(())
     }
 
