@@ -189,12 +189,15 @@ async fn apply_customer(
         .unregistered_names(schema)
         .map(str::to_owned)
         .collect();
+    let schema_grew = !unregistered.is_empty();
     for name in unregistered {
         let definition = AttributeDefinition::implicit_string(schema.next_id(), &name);
         tx.put_definition(tenant, &definition).await?;
         schema.insert(definition);
     }
-    save_customer(tx, tenant, &profile, schema).await?;
+    // Entries written before a definition this write registered are not known to be in step.
+    let stored = existing.as_ref().filter(|_| !schema_grew);
+    save_customer_over(tx, tenant, stored, &profile, schema).await?;
     events.push(event);
     Ok(Ok(()))
 }
@@ -206,13 +209,26 @@ pub(crate) async fn save_customer(
     profile: &CustomerProfile,
     schema: &Schema,
 ) -> StoreResult<()> {
+    save_customer_over(tx, tenant, None, profile, schema).await
+}
+
+/// As [`save_customer`], over `stored`: the profile as it is in the store, whose index entries
+/// were written under this same schema. They are rewritten only when they moved, so a write
+/// that changes the name or the email costs one statement, not one per custom value.
+async fn save_customer_over(
+    tx: &mut dyn WriteTx,
+    tenant: &str,
+    stored: Option<&CustomerProfile>,
+    profile: &CustomerProfile,
+    schema: &Schema,
+) -> StoreResult<()> {
     tx.put_customer(tenant, profile).await?;
-    tx.replace_stored_values(
-        tenant,
-        &profile.customer_id,
-        &stored_values(profile, schema),
-    )
-    .await
+    let values = stored_values(profile, schema);
+    if stored.is_some_and(|stored| stored_values(stored, schema) == values) {
+        return Ok(());
+    }
+    tx.replace_stored_values(tenant, &profile.customer_id, &values)
+        .await
 }
 
 /// The name of the first unique attribute whose value another customer already holds.

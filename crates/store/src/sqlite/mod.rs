@@ -4,6 +4,7 @@
 
 mod admin;
 mod delivery;
+mod pending;
 mod rows;
 mod tx;
 mod writer;
@@ -459,7 +460,7 @@ impl Store for SqliteStore {
             .execute(&mut *tx.0)
             .await?
             .rows_affected();
-        tx.0.commit().await?;
+        tx.commit().await?;
         Ok(pruned)
     }
 

@@ -1,5 +1,6 @@
 //! The row-level operations of one SQLite write transaction (`BEGIN IMMEDIATE` on the writer).
 
+use super::pending::{Mark, Pending};
 use super::rows::{
     fetch_app_profiles, fetch_customer, fetch_customers_page, fetch_definitions,
     fetch_device_profiles, fetch_linked_app_profiles, fetch_stale_app_profiles, millis,
@@ -7,7 +8,6 @@ use super::rows::{
 use crate::error::StoreResult;
 use crate::model::AppProfileSelector;
 use crate::ops::WriteTx;
-use crate::outbox::{event_document, new_event_id};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use profilestore_core::app_profile::{AppProfile, AppProfileKey};
@@ -18,15 +18,30 @@ use profilestore_core::ids::{AppId, CustomerId, DeviceId};
 use profilestore_core::schema::{AttributeDefinition, StoredValue};
 use sqlx::{Sqlite, Transaction};
 
-/// A write transaction, and the tenants whose logs it appended to (rung after the commit).
-pub(crate) struct SqliteTx(
-    pub(crate) Transaction<'static, Sqlite>,
-    pub(crate) Vec<String>,
-);
+/// A write transaction, and the events and outcomes its writes left to be written at its end
+/// ([`SqliteTx::commit`]).
+pub(crate) struct SqliteTx(pub(crate) Transaction<'static, Sqlite>, Pending);
 
 impl SqliteTx {
     pub(crate) fn new(tx: Transaction<'static, Sqlite>) -> Self {
-        SqliteTx(tx, Vec::new())
+        SqliteTx(tx, Pending::default())
+    }
+
+    /// How much is pending now: what [`SqliteTx::forget_since`] goes back to.
+    pub(crate) fn mark(&self) -> Mark {
+        self.1.mark()
+    }
+
+    /// Forgets what writes left pending since `mark` (a write rolled back to its savepoint).
+    pub(crate) fn forget_since(&mut self, mark: Mark) {
+        self.1.forget_since(mark)
+    }
+
+    /// Writes what is pending, commits, and returns the tenants whose logs grew (to ring).
+    pub(crate) async fn commit(mut self) -> Result<Vec<String>, sqlx::Error> {
+        let tenants = self.1.write(&mut self.0).await?;
+        self.0.commit().await?;
+        Ok(tenants)
     }
 }
 
@@ -273,37 +288,7 @@ impl WriteTx for SqliteTx {
         events: &[ChangeEvent],
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
-        if events.is_empty() {
-            return Ok(());
-        }
-        if !self.1.iter().any(|t| t == tenant) {
-            self.1.push(tenant.to_owned());
-        }
-        // Reserve the whole range at once; the writer lock makes it gapless and in commit order.
-        let last: i64 = sqlx::query_scalar(
-            "INSERT INTO event_sequences (tenant_id, last_seq) VALUES (?1, ?2) \
-             ON CONFLICT (tenant_id) DO UPDATE SET last_seq = last_seq + ?2 RETURNING last_seq",
-        )
-        .bind(tenant)
-        .bind(events.len() as i64)
-        .fetch_one(&mut *self.0)
-        .await?;
-        let first = last - events.len() as i64 + 1;
-        for (seq, event) in (first..).zip(events) {
-            let event_id = new_event_id();
-            let document = event_document(tenant, seq, &event_id, now, event);
-            sqlx::query(
-                "INSERT INTO outbox (tenant_id, seq, event_id, event_type, occurred_at, payload) VALUES (?, ?, ?, ?, ?, ?)",
-            )
-            .bind(tenant)
-            .bind(seq)
-            .bind(&event_id)
-            .bind(event.event_type.as_str())
-            .bind(millis(now))
-            .bind(document.to_string())
-            .execute(&mut *self.0)
-            .await?;
-        }
+        self.1.add_events(tenant, events, now);
         Ok(())
     }
 
@@ -314,13 +299,6 @@ impl WriteTx for SqliteTx {
         outcome: &BatchOutcome,
         expires_at: DateTime<Utc>,
     ) -> StoreResult<()> {
-        sqlx::query("INSERT INTO write_outcomes (tenant_id, transid, outcome, expires_at) VALUES (?, ?, ?, ?)")
-            .bind(tenant)
-            .bind(transid)
-            .bind(serde_json::to_string(outcome)?)
-            .bind(millis(expires_at))
-            .execute(&mut *self.0)
-            .await?;
-        Ok(())
+        self.1.add_outcome(tenant, transid, outcome, expires_at)
     }
 }

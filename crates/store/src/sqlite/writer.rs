@@ -111,7 +111,11 @@ async fn commit_group(pool: &SqlitePool, doorbell: &Doorbell, group: Vec<Job>) {
             broken = Some(error.to_string());
             continue;
         }
+        let mark = tx.mark();
         let (ok, deliver) = job(&mut tx).await;
+        if !ok {
+            tx.forget_since(mark);
+        }
         if let Err(error) = close_savepoint(&mut tx, ok).await {
             broken = Some(error.to_string());
         }
@@ -123,14 +127,16 @@ async fn commit_group(pool: &SqlitePool, doorbell: &Doorbell, group: Vec<Job>) {
             let _ = tx.0.rollback().await;
             Err(reason)
         }
-        None => {
-            let rung = std::mem::take(&mut tx.1);
-            let committed = tx.0.commit().await.map_err(|error| error.to_string());
-            if committed.is_ok() {
+        None => match tx.commit().await {
+            Ok(rung) => {
                 rung.iter().for_each(|tenant| doorbell.ring(tenant));
+                Ok(())
             }
-            committed
-        }
+            Err(error) => {
+                tracing::warn!(%error, "group transaction failed at its end");
+                Err(error.to_string())
+            }
+        },
     };
     for deliver in deliveries {
         deliver(committed.clone());
@@ -213,5 +219,64 @@ mod tests {
         assert_eq!(stored, expected);
         assert_eq!(answered.len(), 30);
         assert!(answered.iter().all(|(n, ok)| *ok == (n % 3 != 0)));
+    }
+
+    #[tokio::test]
+    async fn the_events_of_a_failed_write_are_forgotten_and_the_log_stays_gapless() {
+        use crate::ops::WriteTx;
+        use profilestore_core::change::{ChangeEvent, EventType, Subject};
+
+        let dir = tempfile::tempdir().unwrap();
+        let pool = pool(&dir).await;
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&pool)
+            .await
+            .unwrap();
+        let writer = GroupWriter::start(pool.clone(), Doorbell::default());
+        let mut writes = tokio::task::JoinSet::new();
+        for n in 0..40u64 {
+            let writer = writer.clone();
+            writes.spawn(async move {
+                writer
+                    .write(move |tx| {
+                        Box::pin(async move {
+                            let event = ChangeEvent {
+                                event_type: EventType::CustomerUpdated,
+                                subject: Subject::Customer {
+                                    customer_id: format!("c{n}"),
+                                },
+                                device_event: None,
+                                changes: Vec::new(),
+                                profile_version: n,
+                            };
+                            tx.append_events("tn", &[event], chrono::Utc::now()).await?;
+                            if n % 4 == 0 {
+                                // Fails after appending: its event must not reach the log.
+                                sqlx::query("INSERT INTO missing_table VALUES (1)")
+                                    .execute(&mut *tx.0)
+                                    .await?;
+                            }
+                            Ok(())
+                        })
+                    })
+                    .await
+                    .is_ok()
+            });
+        }
+        let succeeded = writes.join_all().await.into_iter().filter(|ok| *ok).count();
+        assert_eq!(succeeded, 30);
+
+        let logged: Vec<(i64, String)> =
+            sqlx::query_as("SELECT seq, payload FROM outbox WHERE tenant_id = 'tn' ORDER BY seq")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        let seqs: Vec<i64> = logged.iter().map(|(seq, _)| *seq).collect();
+        assert_eq!(seqs, (1..=30).collect::<Vec<i64>>());
+        for (seq, payload) in &logged {
+            let document: serde_json::Value = serde_json::from_str(payload).unwrap();
+            assert_eq!(document["seq"], *seq);
+            assert_ne!(document["profile_version"].as_u64().unwrap() % 4, 0);
+        }
     }
 }
