@@ -9,6 +9,7 @@
 //! - [`access`], [`rate_limit`]: who may call (keys, apps, IP allow lists) and how often.
 //! - [`api`]: protocol adapters — `compat` (Profile API v2), `sdk` (device SDK, `/api/v3`),
 //!   `v1` (native) and health/metrics.
+//! - [`console`]: the admin console at `/console` (page, sessions, its own API routes).
 //! - [`ttl`]: the job that deletes app profiles without SDK contact for their app's TTL.
 //! - [`secrets`]: key generation, digests, sealing with the server secret.
 
@@ -17,6 +18,7 @@ pub mod admin;
 pub mod api;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod edge;
 pub mod events;
 pub mod rate_limit;

@@ -41,7 +41,8 @@ pub fn router(state: AppState, body_timeout: Duration) -> Router {
         )
         .merge(api::compat::router(state.clone()))
         .merge(api::sdk::router(state.clone()))
-        .merge(native);
+        .merge(native)
+        .merge(crate::console::router());
     edge::layers::apply(routes, body_timeout).with_state(state)
 }
 
@@ -92,8 +93,10 @@ impl Server {
             }),
             metrics: edge::metrics::recorder(),
             secret,
-            stopping: stopped,
+            stopping: stopped.clone(),
+            console: crate::console::ConsoleState::new(settings.tls.is_some()),
         };
+        crate::console::spawn_pruner(store.clone(), stopped);
         let service = router(state, settings.body_timeout)
             .into_make_service_with_connect_info::<SocketAddr>();
         let listener = std::net::TcpListener::bind(settings.listen)

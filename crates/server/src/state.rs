@@ -27,4 +27,6 @@ pub struct AppState {
     pub secret: Arc<ServerSecret>,
     /// Turns true when the server shuts down: long-lived responses (SSE) end then.
     pub stopping: crate::events::Stopped,
+    /// The admin console's per-process state (cookie settings, the sign-in rate limit).
+    pub console: Arc<crate::console::ConsoleState>,
 }

@@ -11,9 +11,11 @@
 //! - [`sqlite`]: the embedded default (WAL, synchronous=FULL, one writer, a read pool).
 //! - [`postgres`]: many nodes on one database (one pool, per-tenant advisory locks).
 //! - `metrics`: transaction counts and latency, recorded for /metrics.
+//! - [`console`]: the admin console's users, sessions and overview counts (a supertrait).
 //!
 //! Deliberately absent: HTTP, wire formats, and business rules (those live in profilestore-core).
 
+pub mod console;
 pub mod doorbell;
 pub mod error;
 pub mod event_delivery;
@@ -28,6 +30,7 @@ pub mod sqlite;
 pub mod store;
 pub mod webhooks;
 
+pub use console::ConsoleStore;
 pub use doorbell::Doorbell;
 pub use error::{StoreError, StoreResult};
 pub use event_delivery::EventDelivery;

@@ -20,7 +20,9 @@ use profilestore_core::schema::{AttributeDefinition, Schema};
 use std::collections::HashMap;
 
 #[async_trait]
-pub trait Store: crate::event_delivery::EventDelivery + Send + Sync + 'static {
+pub trait Store:
+    crate::event_delivery::EventDelivery + crate::console::ConsoleStore + Send + Sync + 'static
+{
     /// Whether the database answers (for /readyz).
     async fn ping(&self) -> StoreResult<()>;
     /// Flushes and closes every connection; the store is unusable afterwards.

@@ -5,6 +5,7 @@ mod app;
 mod schema;
 mod serve;
 mod tenant;
+mod user;
 
 use crate::admin::Admin;
 use crate::config::{LogFormat, StoreArgs, StoreSettings};
@@ -37,6 +38,9 @@ enum Command {
     /// Manage a tenant's customer-attribute schema (like /v1/customer-attributes).
     #[command(subcommand)]
     Schema(schema::SchemaCommand),
+    /// Manage the admin console's users (per tenant, or operators of every tenant).
+    #[command(subcommand)]
+    User(user::UserCommand),
 }
 
 pub fn main() -> ExitCode {
@@ -66,6 +70,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::App(command) => app::run(command, &Admin::open(&store_settings).await?).await,
             Command::Schema(command) => {
                 schema::run(command, &Admin::open(&store_settings).await?).await
+            }
+            Command::User(command) => {
+                user::run(command, &Admin::open(&store_settings).await?).await
             }
         }
     })

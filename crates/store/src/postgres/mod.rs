@@ -12,6 +12,7 @@
 //! opened on demand, so the store recovers by itself when the database returns.
 
 mod admin;
+mod console;
 mod delivery;
 mod listener;
 mod rows;

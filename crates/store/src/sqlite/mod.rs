@@ -3,6 +3,7 @@
 //! `IMMEDIATE`, and a pool of read-only connections that never wait for the writer.
 
 mod admin;
+mod console;
 mod delivery;
 mod pending;
 mod rows;

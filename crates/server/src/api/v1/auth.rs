@@ -1,14 +1,21 @@
 //! Admission to the native API: the tenant's profile key as `Authorization: Bearer <key>` (or
 //! in the `key` header); refusals are problem+json. App client keys are for the SDK routes.
+//!
+//! A request without a key that carries the admin console's session cookie is admitted for
+//! the session's tenant instead (the console's script calls `/v1` this way), with the CSRF
+//! header required on every request that changes something. The tenant's IP allow list and
+//! rate limit govern its API keys, not signed-in people, so they do not apply to a session.
 
 use super::problem::Problem;
-use crate::access::Principal;
+use crate::access::{Principal, TenantAccess};
+use crate::console;
 use crate::edge::admission::{self, Refusal, first_header};
 use crate::state::AppState;
 use axum::extract::{Request, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
 
 pub async fn admit(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let bearer = request
@@ -23,6 +30,17 @@ pub async fn admit(State(state): State<AppState>, mut request: Request, next: Ne
         .map(str::trim)
         .filter(|key| !key.is_empty());
     let presented = bearer.or_else(|| first_header(&request, &["key"]));
+    if presented.is_none() && console::session::cookie_token(request.headers()).is_some() {
+        // Owned copies: a future holding `&Request` across an await is not `Send`.
+        let (headers, method) = (request.headers().clone(), request.method().clone());
+        return match console_tenant(&state, &headers, &method).await {
+            Ok(tenant) => {
+                request.extensions_mut().insert(tenant);
+                next.run(request).await
+            }
+            Err(problem) => problem.into_response(),
+        };
+    }
     match admission::admit(&state, &request, presented) {
         Ok(Principal::Tenant(tenant)) => {
             request.extensions_mut().insert(tenant);
@@ -37,6 +55,17 @@ pub async fn admit(State(state): State<AppState>, mut request: Request, next: Ne
         .into_response(),
         Err(refusal) => refused(refusal).into_response(),
     }
+}
+
+/// The tenant a console session acts on (CSRF-checked when the request changes state).
+async fn console_tenant(
+    state: &AppState,
+    headers: &HeaderMap,
+    method: &Method,
+) -> Result<Arc<TenantAccess>, Problem> {
+    let signed_in = console::session::signed_in(state, headers, method).await?;
+    let tenant = console::session_tenant(state, &signed_in).await?;
+    Ok(console::tenant_access(tenant))
 }
 
 fn refused(refusal: Refusal) -> Response {

@@ -1,0 +1,138 @@
+//! Extractors of the console's API: who is signed in ([`SignedIn`], CSRF-checked for requests
+//! that change state) and which tenant the request acts on ([`Scoped`]); and JSON bodies whose
+//! errors are problem documents, like the native API's.
+
+use super::session::{SignedIn, signed_in};
+use crate::access::TenantAccess;
+use crate::api::v1::problem::{Problem, ProblemField};
+use crate::state::AppState;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use ipnet::IpNet;
+use profilestore_store::model::Tenant;
+use serde::de::DeserializeOwned;
+use std::sync::Arc;
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
+        signed_in(state, &parts.headers, &parts.method).await
+    }
+}
+
+/// A signed-in request and the tenant it acts on.
+pub struct Scoped {
+    pub signed_in: SignedIn,
+    pub tenant: Tenant,
+}
+
+impl Scoped {
+    pub fn tenant_id(&self) -> &str {
+        &self.tenant.tenant_id
+    }
+}
+
+pub fn no_tenant_chosen() -> Problem {
+    Problem::new(
+        StatusCode::CONFLICT,
+        "no-tenant",
+        "No tenant chosen",
+        "an operator chooses a tenant first (PUT /console/api/session/tenant)",
+    )
+}
+
+/// The tenant of a session, read from the store (it may have been renamed or changed since).
+pub async fn session_tenant(state: &AppState, signed_in: &SignedIn) -> Result<Tenant, Problem> {
+    let tenant_id = signed_in.tenant_id().ok_or_else(no_tenant_chosen)?;
+    state.store.find_tenant(tenant_id).await?.ok_or_else(|| {
+        Problem::new(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            "Tenant not found",
+            "the session's tenant no longer exists",
+        )
+    })
+}
+
+/// The tenant as the native API's handlers take it.
+pub fn tenant_access(tenant: Tenant) -> Arc<TenantAccess> {
+    let allowed_ips = tenant
+        .allowed_ips
+        .iter()
+        .filter_map(|cidr| cidr.parse::<IpNet>().ok())
+        .collect();
+    Arc::new(TenantAccess {
+        tenant,
+        allowed_ips,
+    })
+}
+
+impl FromRequestParts<AppState> for Scoped {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
+        let signed_in = signed_in(state, &parts.headers, &parts.method).await?;
+        let tenant = session_tenant(state, &signed_in).await?;
+        Ok(Scoped { signed_in, tenant })
+    }
+}
+
+/// Only an operator may do this.
+pub fn operators_only(signed_in: &SignedIn) -> Result<(), Problem> {
+    if signed_in.is_operator() {
+        Ok(())
+    } else {
+        Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "operators-only",
+            "Forbidden",
+            "only an operator may do this",
+        ))
+    }
+}
+
+/// A JSON body; malformed JSON is a 400 problem, a body of the wrong shape a 422 naming why.
+pub struct Body<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
+    type Rejection = Problem;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Problem> {
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                Problem::new(
+                    rejection.status(),
+                    "unreadable-body",
+                    "Unreadable body",
+                    rejection.body_text(),
+                )
+            })?;
+        serde_json::from_slice(&bytes).map(Body).map_err(|error| {
+            if error.classify() == serde_json::error::Category::Data {
+                Problem::validation(vec![ProblemField {
+                    field: "body".into(),
+                    message: error.to_string(),
+                }])
+            } else {
+                Problem::new(
+                    StatusCode::BAD_REQUEST,
+                    "malformed-json",
+                    "Malformed JSON",
+                    error.to_string(),
+                )
+            }
+        })
+    }
+}
+
+/// One invalid field, as a 422 problem.
+pub fn invalid(field: &str, message: impl Into<String>) -> Problem {
+    Problem::validation(vec![ProblemField {
+        field: field.to_owned(),
+        message: message.into(),
+    }])
+}

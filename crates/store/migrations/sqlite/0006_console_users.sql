@@ -1,0 +1,28 @@
+-- profilestore, SQLite schema 6: the admin console's users and sessions (issue 9).
+--
+-- Like `tenants`, these are small reference tables that span tenants (an operator's user and
+-- session belong to none), so their keys do not start with tenant_id. A user with no tenant_id
+-- is an operator. E-mail addresses are stored lowercased and are unique across the console, so
+-- that sign-in needs only the address and the password. Passwords are Argon2id PHC strings;
+-- sessions are kept by the SHA-256 digest of their token, never the token itself.
+
+CREATE TABLE console_users (
+    user_id       TEXT PRIMARY KEY,
+    email         TEXT NOT NULL,
+    tenant_id     TEXT,
+    password_hash TEXT NOT NULL,
+    created_at    INTEGER NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX console_users_email ON console_users (email);
+CREATE INDEX console_users_tenant ON console_users (tenant_id);
+
+CREATE TABLE console_sessions (
+    token_digest TEXT PRIMARY KEY,
+    user_id      TEXT NOT NULL,
+    -- The tenant the session acts on: the user's own, or the one an operator chose (NULL: none yet).
+    tenant_id    TEXT,
+    created_at   INTEGER NOT NULL,
+    expires_at   INTEGER NOT NULL
+) STRICT;
+CREATE INDEX console_sessions_user ON console_sessions (user_id);
+CREATE INDEX console_sessions_expiry ON console_sessions (expires_at);
