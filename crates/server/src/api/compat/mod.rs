@@ -12,7 +12,7 @@ mod auth;
 mod body;
 mod codes;
 mod customers;
-mod envelope;
+pub mod envelope;
 mod query;
 mod status;
 
