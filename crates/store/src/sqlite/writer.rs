@@ -102,13 +102,16 @@ async fn commit_group(pool: &SqlitePool, doorbell: &Doorbell, group: Vec<Job>) {
     };
     let mut deliveries = Vec::with_capacity(group.len());
     let mut broken: Option<String> = None;
+    // The outcome of the last write run: None before the first.
+    let mut last: Option<bool> = None;
     for job in group {
         if broken.is_some() {
             drop(job);
             continue;
         }
-        if let Err(error) = sqlx::query("SAVEPOINT write").execute(&mut *tx.0).await {
+        if let Err(error) = sqlx::raw_sql(before_next(last)).execute(&mut *tx.0).await {
             broken = Some(error.to_string());
+            drop(job);
             continue;
         }
         let mark = tx.mark();
@@ -116,10 +119,14 @@ async fn commit_group(pool: &SqlitePool, doorbell: &Doorbell, group: Vec<Job>) {
         if !ok {
             tx.forget_since(mark);
         }
-        if let Err(error) = close_savepoint(&mut tx, ok).await {
-            broken = Some(error.to_string());
-        }
+        last = Some(ok);
         deliveries.push(deliver);
+    }
+    if broken.is_none()
+        && last == Some(false)
+        && let Err(error) = sqlx::raw_sql("ROLLBACK TO write").execute(&mut *tx.0).await
+    {
+        broken = Some(error.to_string());
     }
     let committed = match broken {
         Some(reason) => {
@@ -143,13 +150,16 @@ async fn commit_group(pool: &SqlitePool, doorbell: &Doorbell, group: Vec<Job>) {
     }
 }
 
-/// Keeps a successful write's changes, or undoes a failed one alone; the others stand.
-async fn close_savepoint(tx: &mut SqliteTx, ok: bool) -> Result<(), sqlx::Error> {
-    if !ok {
-        sqlx::query("ROLLBACK TO write").execute(&mut *tx.0).await?;
+/// The savepoint statements before the next write of a group, in one round trip, after the last
+/// write succeeded (`Some(true)`: keep its changes), failed (`Some(false)`: undo them alone; the
+/// savepoint stays open and empty for the next write) or at the start (`None`). Every write runs
+/// under the savepoint `write`; COMMIT releases the last one.
+fn before_next(last: Option<bool>) -> &'static str {
+    match last {
+        None => "SAVEPOINT write",
+        Some(true) => "RELEASE write; SAVEPOINT write",
+        Some(false) => "ROLLBACK TO write",
     }
-    sqlx::query("RELEASE write").execute(&mut *tx.0).await?;
-    Ok(())
 }
 
 #[cfg(test)]
