@@ -124,6 +124,18 @@ pub trait Store:
     ) -> StoreResult<Vec<CustomerProfile>>;
     /// Column ids of the tenant's custom customer attributes, by name.
     async fn custom_attribute_ids(&self, tenant_id: &str) -> StoreResult<HashMap<String, i64>>;
+    /// [`Store::get_customers`] and [`Store::custom_attribute_ids`] together, as a compatible
+    /// read needs both (the ids may be empty when no customer is found). A backend may answer
+    /// both in one round trip.
+    async fn get_customers_with_attribute_ids(
+        &self,
+        tenant_id: &str,
+        ids: &[CustomerId],
+    ) -> StoreResult<(Vec<CustomerProfile>, HashMap<String, i64>)> {
+        let customers = self.get_customers(tenant_id, ids).await?;
+        let attribute_ids = self.custom_attribute_ids(tenant_id).await?;
+        Ok((customers, attribute_ids))
+    }
 
     // --- App profiles ---
     async fn write_app_profiles(

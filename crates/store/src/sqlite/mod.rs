@@ -31,7 +31,7 @@ use profilestore_core::schema::evolution::DefinitionPatch;
 use profilestore_core::schema::{AttributeDefinition, Schema};
 use rows::{
     fetch_app_profiles, fetch_app_profiles_by_push_id, fetch_customer, fetch_customers_by,
-    fetch_customers_by_value, fetch_definitions, fetch_linked_app_profiles, from_millis, millis,
+    fetch_customer_with_attribute_ids, fetch_customers_by_value, fetch_definitions, fetch_linked_app_profiles, from_millis, millis,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
@@ -351,6 +351,35 @@ impl Store for SqliteStore {
         rows.iter()
             .map(|row| Ok((row.try_get("name")?, row.try_get("id")?)))
             .collect()
+    }
+
+    async fn get_customers_with_attribute_ids(
+        &self,
+        tenant_id: &str,
+        ids: &[CustomerId],
+    ) -> StoreResult<(Vec<CustomerProfile>, HashMap<String, i64>)> {
+        timed("get_customers", async {
+            let mut conn = self.reader.acquire().await?;
+            let mut found = Vec::with_capacity(ids.len());
+            let mut attribute_ids = None;
+            for id in ids {
+                let profile = match attribute_ids {
+                    Some(_) => fetch_customer(&mut *conn, tenant_id, id).await?,
+                    None => match fetch_customer_with_attribute_ids(&mut *conn, tenant_id, id)
+                        .await?
+                    {
+                        Some((profile, ids)) => {
+                            attribute_ids = Some(ids);
+                            Some(profile)
+                        }
+                        None => None,
+                    },
+                };
+                found.extend(profile);
+            }
+            Ok((found, attribute_ids.unwrap_or_default()))
+        })
+        .await
     }
 
     async fn write_app_profiles(

@@ -10,7 +10,7 @@ use profilestore_core::ids::{AppId, CustomerId, DeviceId, UserId};
 use profilestore_core::schema::AttributeDefinition;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Executor, Row, Sqlite};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 pub(crate) fn millis(at: DateTime<Utc>) -> i64 {
     at.timestamp_millis()
@@ -74,6 +74,32 @@ pub(crate) async fn fetch_customer<'e>(
     .fetch_optional(executor)
     .await?;
     row.as_ref().map(customer_from_row).transpose()
+}
+
+/// A customer and the column ids of its tenant's custom attributes, in one statement: a
+/// compatible read needs both, and every statement is a round trip to sqlx's worker thread.
+pub(crate) async fn fetch_customer_with_attribute_ids<'e>(
+    executor: impl Executor<'e, Database = Sqlite>,
+    tenant: &str,
+    id: &CustomerId,
+) -> StoreResult<Option<(CustomerProfile, HashMap<String, i64>)>> {
+    let row = sqlx::query(
+        "SELECT customer_id, attributes, version, created_at, updated_at, \
+         (SELECT json_group_object(name, id) FROM custom_attributes WHERE tenant_id = ?1) \
+         AS attribute_ids FROM customers WHERE tenant_id = ?1 AND customer_id = ?2",
+    )
+    .bind(tenant)
+    .bind(id.as_str())
+    .fetch_optional(executor)
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let attribute_ids: String = row.try_get("attribute_ids")?;
+    Ok(Some((
+        customer_from_row(&row)?,
+        serde_json::from_str(&attribute_ids)?,
+    )))
 }
 
 /// Customers by email or msisdn, through their partial indexes.

@@ -7,6 +7,7 @@ use crate::support::{
 use profilestore_core::DomainError;
 use profilestore_core::attribute::AttributeValue;
 use profilestore_core::error::ProfileKind;
+use profilestore_core::ids::CustomerId;
 use profilestore_store::Store;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -395,6 +396,52 @@ pub async fn custom_attribute_ids_start_at_1001_in_first_use_order(store: Arc<dy
         ]),
         "default attributes (name) get no custom id"
     );
+}
+
+pub async fn customers_come_with_their_tenants_attribute_ids(store: Arc<dyn Store>) {
+    let acme = tenant(&*store, "acme").await;
+    let globex = tenant(&*store, "globex").await;
+    create_customers(
+        &*store,
+        &acme.tenant_id,
+        vec![
+            customer("C-1", &[("tier", "gold")]),
+            customer("C-2", &[("city", "York")]),
+        ],
+    )
+    .await;
+    create_customers(
+        &*store,
+        &globex.tenant_id,
+        vec![customer("C-1", &[("shoe_size", "42")])],
+    )
+    .await;
+    let ids: Vec<CustomerId> = ["C-2", "C-9", "C-1"]
+        .into_iter()
+        .map(|id| CustomerId::parse(id).unwrap())
+        .collect();
+
+    let (customers, attribute_ids) = store
+        .get_customers_with_attribute_ids(&acme.tenant_id, &ids)
+        .await
+        .unwrap();
+    assert_eq!(
+        customers,
+        store.get_customers(&acme.tenant_id, &ids).await.unwrap(),
+        "the customers found, in the order asked"
+    );
+    assert_eq!(
+        attribute_ids,
+        HashMap::from([("tier".to_owned(), 1001), ("city".to_owned(), 1002)]),
+        "the tenant's own ids, not another tenant's"
+    );
+
+    let missing = [CustomerId::parse("C-9").unwrap()];
+    let (customers, _) = store
+        .get_customers_with_attribute_ids(&acme.tenant_id, &missing)
+        .await
+        .unwrap();
+    assert!(customers.is_empty());
 }
 
 pub async fn custom_attribute_ids_are_never_reassigned(store: Arc<dyn Store>) {

@@ -114,6 +114,7 @@ conformance_suite! {
             refused_delete_records_are_kept_in_the_outcome_and_delete_nothing,
             custom_attribute_ids_start_at_1001_in_first_use_order,
             custom_attribute_ids_are_never_reassigned,
+            customers_come_with_their_tenants_attribute_ids,
             custom_attribute_ids_are_per_tenant,
         }
         app_profiles {

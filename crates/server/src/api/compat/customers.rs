@@ -95,11 +95,13 @@ async fn read(
         .into_iter()
         .map(CustomerId::parse)
         .collect::<Result<Vec<_>, _>>()?;
-    let customers = state.store.get_customers(tenant_id, &ids).await?;
+    let (customers, custom_ids) = state
+        .store
+        .get_customers_with_attribute_ids(tenant_id, &ids)
+        .await?;
     if single && customers.is_empty() {
         return Err(CompatError::new(Code::NotFound, "Customer not found"));
     }
-    let custom_ids = state.store.custom_attribute_ids(tenant_id).await?;
     let linked = if inward > 0 {
         let found: Vec<CustomerId> = customers.iter().map(|c| c.customer_id.clone()).collect();
         state.store.linked_app_profiles(tenant_id, &found).await?
