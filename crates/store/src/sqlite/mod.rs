@@ -30,8 +30,9 @@ use profilestore_core::ids::{AppId, CustomerId};
 use profilestore_core::schema::evolution::DefinitionPatch;
 use profilestore_core::schema::{AttributeDefinition, Schema};
 use rows::{
-    fetch_app_profiles, fetch_app_profiles_by_push_id, fetch_customer, fetch_customers_by,
-    fetch_customer_with_attribute_ids, fetch_customers_by_value, fetch_definitions, fetch_linked_app_profiles, from_millis, millis,
+    fetch_app_profiles, fetch_app_profiles_by_push_id, fetch_customer,
+    fetch_customer_with_attribute_ids, fetch_customers_by, fetch_customers_by_value,
+    fetch_definitions, fetch_linked_app_profiles, from_millis, millis,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
@@ -365,15 +366,15 @@ impl Store for SqliteStore {
             for id in ids {
                 let profile = match attribute_ids {
                     Some(_) => fetch_customer(&mut *conn, tenant_id, id).await?,
-                    None => match fetch_customer_with_attribute_ids(&mut *conn, tenant_id, id)
-                        .await?
-                    {
-                        Some((profile, ids)) => {
-                            attribute_ids = Some(ids);
-                            Some(profile)
+                    None => {
+                        match fetch_customer_with_attribute_ids(&mut *conn, tenant_id, id).await? {
+                            Some((profile, ids)) => {
+                                attribute_ids = Some(ids);
+                                Some(profile)
+                            }
+                            None => None,
                         }
-                        None => None,
-                    },
+                    }
                 };
                 found.extend(profile);
             }
