@@ -96,7 +96,14 @@ pub(crate) trait WriteTx: Send {
         key: &AppProfileKey,
         at: DateTime<Utc>,
     ) -> StoreResult<()>;
-    async fn put_app_profile(&mut self, tenant: &str, profile: &AppProfile) -> StoreResult<()>;
+    /// Writes an app profile; with `contact`, also records that SDK contact (one statement
+    /// where a write and a touch would take two), otherwise its last contact stays as it is.
+    async fn put_app_profile(
+        &mut self,
+        tenant: &str,
+        profile: &AppProfile,
+        contact: Option<DateTime<Utc>>,
+    ) -> StoreResult<()>;
     async fn remove_app_profile(&mut self, tenant: &str, key: &AppProfileKey) -> StoreResult<()>;
     /// Numbers the events from the tenant's counter and appends them to the outbox.
     async fn append_events(
@@ -290,7 +297,7 @@ async fn delete_customer(
     events.push(event);
     for linked in tx.linked_app_profiles(tenant, id).await? {
         if let Some((unlinked, event)) = app_profile::unlink(&linked, now) {
-            tx.put_app_profile(tenant, &unlinked).await?;
+            tx.put_app_profile(tenant, &unlinked, None).await?;
             events.push(event);
         }
     }
@@ -377,7 +384,7 @@ async fn apply_app_profile(
     }
     for (profile, new_events) in changed {
         if !new_events.is_empty() {
-            tx.put_app_profile(tenant, &profile).await?;
+            tx.put_app_profile(tenant, &profile, None).await?;
             events.extend(new_events);
         }
     }

@@ -46,7 +46,7 @@ async fn save(
     events: &mut Vec<ChangeEvent>,
 ) -> StoreResult<AppProfile> {
     if !new_events.is_empty() {
-        tx.put_app_profile(tenant, &profile).await?;
+        tx.put_app_profile(tenant, &profile, None).await?;
         events.extend(new_events);
     }
     Ok(profile)
@@ -65,7 +65,9 @@ pub(crate) async fn sdk_write(
     };
     let mut events = Vec::new();
     let mut ignored = Vec::new();
-    let profile = match request.command {
+    // The calling install's new state and its events (other installs a call affects are
+    // written as they are decided).
+    let own = match request.command {
         SdkCommand::Register {
             user_id,
             system_generated,
@@ -101,9 +103,7 @@ pub(crate) async fn sdk_write(
                 user_id,
                 device_id,
             };
-            let registered =
-                sdk::register_install(same.first(), key, platform, system_generated, &patch, &ctx);
-            save(tx, tenant, registered, &mut events).await?
+            sdk::register_install(same.first(), key, platform, system_generated, &patch, &ctx)
         }
         SdkCommand::SetUserId {
             install: key,
@@ -114,13 +114,7 @@ pub(crate) async fn sdk_write(
                 return Ok(Err(not_found()));
             };
             if existing.key.user_id == user_id {
-                save(
-                    tx,
-                    tenant,
-                    sdk::apply_readings(&existing, &Default::default(), &ctx),
-                    &mut events,
-                )
-                .await?
+                sdk::apply_readings(&existing, &Default::default(), &ctx)
             } else {
                 let target = AppProfileKey {
                     user_id: user_id.clone(),
@@ -131,8 +125,7 @@ pub(crate) async fn sdk_write(
                     events.push(app_profile::delete(&replaced));
                 }
                 tx.remove_app_profile(tenant, &existing.key).await?;
-                let moved = sdk::move_to_user(&existing, user_id, system_generated, &ctx);
-                save(tx, tenant, moved, &mut events).await?
+                sdk::move_to_user(&existing, user_id, system_generated, &ctx)
             }
         }
         SdkCommand::SetCustomerId {
@@ -147,26 +140,19 @@ pub(crate) async fn sdk_write(
             {
                 return Ok(Err(refused));
             }
-            let linked = sdk::link_customer(&existing, customer_id, &ctx);
-            save(tx, tenant, linked, &mut events).await?
+            sdk::link_customer(&existing, customer_id, &ctx)
         }
         SdkCommand::RemoveCustomerId { install: key } => {
             let Some(existing) = install(tx, tenant, &key).await? else {
                 return Ok(Err(not_found()));
             };
-            save(
-                tx,
-                tenant,
-                sdk::unlink_customer(&existing, &ctx),
-                &mut events,
-            )
-            .await?
+            sdk::unlink_customer(&existing, &ctx)
         }
         SdkCommand::Unregister { install: key } => {
             let Some(existing) = install(tx, tenant, &key).await? else {
                 return Ok(Err(not_found()));
             };
-            save(tx, tenant, sdk::unregister(&existing, &ctx), &mut events).await?
+            sdk::unregister(&existing, &ctx)
         }
         SdkCommand::ProfileUpdate {
             install: key,
@@ -177,12 +163,18 @@ pub(crate) async fn sdk_write(
             };
             let platform = sdk::platform_of(&existing);
             ignored = sdk::filter_readings(&request.policy, platform, &mut patch);
-            let updated = sdk::apply_readings(&existing, &patch, &ctx);
-            save(tx, tenant, updated, &mut events).await?
+            sdk::apply_readings(&existing, &patch, &ctx)
         }
     };
-    // Every call is a contact, whether or not it changed anything.
-    tx.touch_app_profile(tenant, &profile.key, ctx.now).await?;
+    // The calling install: written with its contact when it changed; every call is a contact,
+    // whether or not it changed anything.
+    let (profile, own_events) = own;
+    if own_events.is_empty() {
+        tx.touch_app_profile(tenant, &profile.key, ctx.now).await?;
+    } else {
+        tx.put_app_profile(tenant, &profile, Some(ctx.now)).await?;
+        events.extend(own_events);
+    }
     tx.append_events(tenant, &events, ctx.now).await?;
     Ok(Ok(SdkOutcome { profile, ignored }))
 }

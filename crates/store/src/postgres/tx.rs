@@ -238,13 +238,19 @@ impl WriteTx for PgTx {
         Ok(())
     }
 
-    async fn put_app_profile(&mut self, tenant: &str, profile: &AppProfile) -> StoreResult<()> {
+    async fn put_app_profile(
+        &mut self,
+        tenant: &str,
+        profile: &AppProfile,
+        contact: Option<DateTime<Utc>>,
+    ) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO app_profiles (tenant_id, app_id, user_id, device_id, customer_id, push_id, attributes, \
-             version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+             version, created_at, updated_at, last_contact) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
              ON CONFLICT (tenant_id, app_id, user_id, device_id) DO UPDATE SET customer_id = EXCLUDED.customer_id, \
              push_id = EXCLUDED.push_id, attributes = EXCLUDED.attributes, version = EXCLUDED.version, \
-             updated_at = EXCLUDED.updated_at",
+             updated_at = EXCLUDED.updated_at, \
+             last_contact = COALESCE(EXCLUDED.last_contact, app_profiles.last_contact)",
         )
         .bind(tenant)
         .bind(profile.key.app_id.as_str())
@@ -256,6 +262,7 @@ impl WriteTx for PgTx {
         .bind(profile.version as i64)
         .bind(profile.created_at)
         .bind(profile.updated_at)
+        .bind(contact)
         .execute(&mut *self.0)
         .await?;
         Ok(())

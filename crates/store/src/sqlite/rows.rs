@@ -188,9 +188,14 @@ pub(crate) async fn fetch_device_profiles<'e>(
     app_id: &AppId,
     device_id: &DeviceId,
 ) -> StoreResult<Vec<AppProfile>> {
-    let rows = sqlx::query(select_app_profiles!(
-        "AND app_id = ? AND device_id = ? ORDER BY user_id"
-    ))
+    // INDEXED BY: without statistics SQLite 3.51 walks the app's whole primary key to get
+    // ORDER BY user_id for free (2 ms per register at 20k installs, measured); the device index
+    // finds the device's few installs, sorted after.
+    let rows = sqlx::query(
+        "SELECT app_id, user_id, device_id, customer_id, attributes, version, created_at, updated_at \
+         FROM app_profiles INDEXED BY app_profiles_device \
+         WHERE tenant_id = ? AND app_id = ? AND device_id = ? ORDER BY user_id",
+    )
     .bind(tenant)
     .bind(app_id.as_str())
     .bind(device_id.as_str())

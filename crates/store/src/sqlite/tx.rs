@@ -248,13 +248,19 @@ impl WriteTx for SqliteTx {
         Ok(())
     }
 
-    async fn put_app_profile(&mut self, tenant: &str, profile: &AppProfile) -> StoreResult<()> {
+    async fn put_app_profile(
+        &mut self,
+        tenant: &str,
+        profile: &AppProfile,
+        contact: Option<DateTime<Utc>>,
+    ) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO app_profiles (tenant_id, app_id, user_id, device_id, customer_id, push_id, attributes, \
-             version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             version, created_at, updated_at, last_contact) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (tenant_id, app_id, user_id, device_id) DO UPDATE SET customer_id = excluded.customer_id, \
              push_id = excluded.push_id, attributes = excluded.attributes, version = excluded.version, \
-             updated_at = excluded.updated_at",
+             updated_at = excluded.updated_at, \
+             last_contact = COALESCE(excluded.last_contact, app_profiles.last_contact)",
         )
         .bind(tenant)
         .bind(profile.key.app_id.as_str())
@@ -266,6 +272,7 @@ impl WriteTx for SqliteTx {
         .bind(profile.version as i64)
         .bind(millis(profile.created_at))
         .bind(millis(profile.updated_at))
+        .bind(contact.map(millis))
         .execute(&mut *self.0)
         .await?;
         Ok(())

@@ -2,8 +2,9 @@
 //! rotation), SDK calls in one transaction each, the last contact and the TTL expiry.
 
 use crate::support::{
-    APP, all_events, app_id, app_patch, customer_id, device_id, event_types, find_keys,
-    get_customer, key, pairs, sealed, tenant, tenant_with_app, user, user_id,
+    APP, all_events, app_id, app_patch, customer_id, device, device_id, errors, event_types,
+    find_keys, get_customer, key, pairs, sealed, tenant, tenant_with_app, update, user, user_id,
+    write_app_profiles,
 };
 use chrono::{DateTime, Duration, Utc};
 use profilestore_core::DomainError;
@@ -331,6 +332,49 @@ pub async fn expiry_deletes_installs_without_recent_contact(store: Arc<dyn Store
     );
     let events = all_events(&*store, &acme.tenant_id).await;
     assert_eq!(events.last().unwrap().event_type, "app_profile.deleted");
+}
+
+pub async fn writes_through_the_compatible_api_are_no_contact_and_keep_the_last(
+    store: Arc<dyn Store>,
+) {
+    let acme = tenant_with_app(&*store, "acme").await;
+    let options = AppOptions::default();
+    let long_ago = Utc::now() - Duration::days(50);
+    for (user, at) in [("stale", long_ago), ("fresh", Utc::now())] {
+        sdk(&*store, &acme.tenant_id, register(user, "d1"), options, at)
+            .await
+            .unwrap();
+        // A changing write that is not the SDK's: it must neither refresh nor erase the contact.
+        let outcome = write_app_profiles(
+            &*store,
+            &acme.tenant_id,
+            vec![update(device(user, "d1"), None, &[("language", "cy")])],
+        )
+        .await;
+        assert_eq!(errors(&outcome), vec![None]);
+    }
+
+    let deleted = store
+        .expire_app_profiles(
+            &acme.tenant_id,
+            &app_id(APP),
+            Utc::now() - Duration::days(40),
+        )
+        .await
+        .unwrap();
+
+    assert_eq!(deleted, 1, "only the install whose SDK contact is old");
+    assert!(
+        find_keys(&*store, &acme.tenant_id, user("stale"))
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        find_keys(&*store, &acme.tenant_id, user("fresh"))
+            .await
+            .len(),
+        1
+    );
 }
 
 pub async fn readings_the_policy_does_not_enable_are_ignored(store: Arc<dyn Store>) {
