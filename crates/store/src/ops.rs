@@ -52,6 +52,20 @@ pub(crate) trait WriteTx: Send {
         customer: &CustomerId,
         values: &[StoredValue],
     ) -> StoreResult<()>;
+    /// Writes one typed index entry of a customer, replacing its entry of that attribute.
+    async fn put_stored_value(
+        &mut self,
+        tenant: &str,
+        customer: &CustomerId,
+        value: &StoredValue,
+    ) -> StoreResult<()>;
+    /// Removes a customer's typed index entry of one attribute.
+    async fn remove_stored_value(
+        &mut self,
+        tenant: &str,
+        customer: &CustomerId,
+        attribute_id: i64,
+    ) -> StoreResult<()>;
     /// Removes every typed index entry of one attribute (purge).
     async fn remove_attribute_values(&mut self, tenant: &str, attribute_id: i64)
     -> StoreResult<()>;
@@ -220,8 +234,9 @@ pub(crate) async fn save_customer(
 }
 
 /// As [`save_customer`], over `stored`: the profile as it is in the store, whose index entries
-/// were written under this same schema. They are rewritten only when they moved, so a write
-/// that changes the name or the email costs one statement, not one per custom value.
+/// were written under this same schema. Only the entries that moved are written, so a write
+/// that changes the name costs one statement and one that changes a balance two, not one per
+/// custom value and one more.
 async fn save_customer_over(
     tx: &mut dyn WriteTx,
     tenant: &str,
@@ -231,11 +246,26 @@ async fn save_customer_over(
 ) -> StoreResult<()> {
     tx.put_customer(tenant, profile).await?;
     let values = stored_values(profile, schema);
-    if stored.is_some_and(|stored| stored_values(stored, schema) == values) {
-        return Ok(());
+    let Some(stored) = stored else {
+        return tx
+            .replace_stored_values(tenant, &profile.customer_id, &values)
+            .await;
+    };
+    let before = stored_values(stored, schema);
+    for old in &before {
+        if !values
+            .iter()
+            .any(|new| new.attribute_id == old.attribute_id)
+        {
+            tx.remove_stored_value(tenant, &profile.customer_id, old.attribute_id)
+                .await?;
+        }
     }
-    tx.replace_stored_values(tenant, &profile.customer_id, &values)
-        .await
+    for new in values.iter().filter(|new| !before.contains(new)) {
+        tx.put_stored_value(tenant, &profile.customer_id, new)
+            .await?;
+    }
+    Ok(())
 }
 
 /// The name of the first unique attribute whose value another customer already holds.

@@ -137,18 +137,44 @@ impl WriteTx for PgTx {
     ) -> StoreResult<()> {
         self.remove_customer_values(tenant, customer).await?;
         for value in values {
-            sqlx::query(
-                "INSERT INTO customer_values (tenant_id, attribute_id, customer_id, sort_key, is_unique) \
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
+            self.put_stored_value(tenant, customer, value).await?;
+        }
+        Ok(())
+    }
+
+    async fn put_stored_value(
+        &mut self,
+        tenant: &str,
+        customer: &CustomerId,
+        value: &StoredValue,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO customer_values (tenant_id, attribute_id, customer_id, sort_key, is_unique) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, attribute_id, customer_id) \
+             DO UPDATE SET sort_key = EXCLUDED.sort_key, is_unique = EXCLUDED.is_unique",
+        )
+        .bind(tenant)
+        .bind(value.attribute_id)
+        .bind(customer.as_str())
+        .bind(&value.sort_key)
+        .bind(value.unique)
+        .execute(&mut *self.0)
+        .await?;
+        Ok(())
+    }
+
+    async fn remove_stored_value(
+        &mut self,
+        tenant: &str,
+        customer: &CustomerId,
+        attribute_id: i64,
+    ) -> StoreResult<()> {
+        sqlx::query("DELETE FROM customer_values WHERE tenant_id = $1 AND attribute_id = $2 AND customer_id = $3")
             .bind(tenant)
-            .bind(value.attribute_id)
+            .bind(attribute_id)
             .bind(customer.as_str())
-            .bind(&value.sort_key)
-            .bind(value.unique)
             .execute(&mut *self.0)
             .await?;
-        }
         Ok(())
     }
 

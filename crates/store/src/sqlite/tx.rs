@@ -147,18 +147,44 @@ impl WriteTx for SqliteTx {
     ) -> StoreResult<()> {
         self.remove_customer_values(tenant, customer).await?;
         for value in values {
-            sqlx::query(
-                "INSERT INTO customer_values (tenant_id, attribute_id, customer_id, sort_key, is_unique) \
-                 VALUES (?, ?, ?, ?, ?)",
-            )
+            self.put_stored_value(tenant, customer, value).await?;
+        }
+        Ok(())
+    }
+
+    async fn put_stored_value(
+        &mut self,
+        tenant: &str,
+        customer: &CustomerId,
+        value: &StoredValue,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO customer_values (tenant_id, attribute_id, customer_id, sort_key, is_unique) \
+             VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant_id, attribute_id, customer_id) \
+             DO UPDATE SET sort_key = excluded.sort_key, is_unique = excluded.is_unique",
+        )
+        .bind(tenant)
+        .bind(value.attribute_id)
+        .bind(customer.as_str())
+        .bind(&value.sort_key)
+        .bind(i64::from(value.unique))
+        .execute(&mut *self.0)
+        .await?;
+        Ok(())
+    }
+
+    async fn remove_stored_value(
+        &mut self,
+        tenant: &str,
+        customer: &CustomerId,
+        attribute_id: i64,
+    ) -> StoreResult<()> {
+        sqlx::query("DELETE FROM customer_values WHERE tenant_id = ? AND attribute_id = ? AND customer_id = ?")
             .bind(tenant)
-            .bind(value.attribute_id)
+            .bind(attribute_id)
             .bind(customer.as_str())
-            .bind(&value.sort_key)
-            .bind(i64::from(value.unique))
             .execute(&mut *self.0)
             .await?;
-        }
         Ok(())
     }
 

@@ -187,6 +187,7 @@ conformance_suite! {
             defining_an_implicit_attribute_adopts_it_and_canonicalises_stored_values,
             a_definition_that_stored_values_break_is_refused_with_count_and_sample,
             unique_values_are_refused_on_write_and_found_by_value,
+            a_customers_typed_entry_follows_its_value_through_updates_and_clears,
             making_an_attribute_unique_checks_for_repeats,
             tightening_a_constraint_is_checked_against_stored_values,
             the_type_never_changes,

@@ -3,6 +3,7 @@
 
 use crate::support::*;
 use profilestore_core::DomainError;
+use profilestore_core::attribute::AttributeValue;
 use profilestore_core::schema::evolution::DefinitionPatch;
 use profilestore_core::schema::{AttributeDefinition, AttributeType, Constraints, TypedValue};
 use profilestore_store::Store;
@@ -239,6 +240,83 @@ pub async fn unique_values_are_refused_on_write_and_found_by_value(store: Arc<dy
     assert_eq!(errors(&same_customer), [None]);
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].customer_id.as_str(), "C-1");
+}
+
+pub async fn a_customers_typed_entry_follows_its_value_through_updates_and_clears(
+    store: Arc<dyn Store>,
+) {
+    let acme = tenant(&*store, "acme").await;
+    let mut account = definition("account", AttributeType::String);
+    account.unique = true;
+    let account = define(&*store, &acme.tenant_id, account).await;
+    let tier = define(
+        &*store,
+        &acme.tenant_id,
+        definition("tier", AttributeType::String),
+    )
+    .await;
+    let holders = |value: &str| {
+        let (store, tenant) = (store.clone(), acme.tenant_id.clone());
+        let key = TypedValue::String(value.into()).sort_key();
+        async move {
+            let mut ids: Vec<String> = Vec::new();
+            for id in [account.id, tier.id] {
+                let found = store.find_customers_by_value(&tenant, id, &key).await;
+                ids.extend(
+                    found
+                        .unwrap()
+                        .into_iter()
+                        .map(|c| c.customer_id.to_string()),
+                );
+            }
+            ids
+        }
+    };
+    create_customers(
+        &*store,
+        &acme.tenant_id,
+        vec![customer("C-1", &[("account", "A-1"), ("tier", "gold")])],
+    )
+    .await;
+
+    // The account moves; the tier stays: only the moved entry may change.
+    let moved = update_customers(
+        &*store,
+        &acme.tenant_id,
+        vec![customer("C-1", &[("account", "A-2")])],
+    )
+    .await;
+    assert_eq!(errors(&moved), [None]);
+    assert!(
+        holders("A-1").await.is_empty(),
+        "the old value no longer finds it"
+    );
+    assert_eq!(holders("A-2").await, ["C-1"]);
+    assert_eq!(holders("gold").await, ["C-1"]);
+    // The unique value it left is free for another customer.
+    let taken = create_customers(
+        &*store,
+        &acme.tenant_id,
+        vec![customer("C-2", &[("account", "A-1")])],
+    )
+    .await;
+    assert_eq!(errors(&taken), [None]);
+
+    let cleared = update_customers(
+        &*store,
+        &acme.tenant_id,
+        vec![customer_raw(
+            "C-1",
+            vec![("tier".to_owned(), AttributeValue::Clear)],
+        )],
+    )
+    .await;
+    assert_eq!(errors(&cleared), [None]);
+    assert!(
+        holders("gold").await.is_empty(),
+        "a cleared value leaves no entry"
+    );
+    assert_eq!(holders("A-2").await, ["C-1"]);
 }
 
 pub async fn making_an_attribute_unique_checks_for_repeats(store: Arc<dyn Store>) {
