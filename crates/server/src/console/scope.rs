@@ -95,12 +95,28 @@ pub fn operators_only(signed_in: &SignedIn) -> Result<(), Problem> {
 }
 
 /// A JSON body; malformed JSON is a 400 problem, a body of the wrong shape a 422 naming why.
+/// The body must say it is JSON: a form on another site can send `text/plain` that happens to
+/// parse as JSON (to sign a victim in as the attacker, for one), but not `application/json`.
 pub struct Body<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
     type Rejection = Problem;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Problem> {
+        let is_json = request
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.split(';').next())
+            .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"));
+        if !is_json {
+            return Err(Problem::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Unsupported media type",
+                "send the body as Content-Type: application/json",
+            ));
+        }
         let bytes = Bytes::from_request(request, state)
             .await
             .map_err(|rejection| {

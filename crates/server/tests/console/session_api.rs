@@ -175,6 +175,18 @@ async fn sign_in_attempts_are_rate_limited_per_address() {
     );
     // Another address is not locked by ann's failures.
     assert!(sign_in(&console, "bob@example.org", PASSWORD).await.is_ok());
+    // A cross-site form cannot send JSON: a sign-in body of another type is refused unread.
+    let form = console
+        .http
+        .post(console.url("/console/api/session"))
+        .header("content-type", "text/plain")
+        .body(format!(
+            r#"{{"email":"bob@example.org","password":"{PASSWORD}"}}"#
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status(), 415);
     // Unknown addresses are refused like wrong passwords (nothing tells which exist).
     let (status, _) = sign_in(&console, "nobody@example.org", PASSWORD)
         .await
