@@ -14,6 +14,7 @@ use profilestore_core::customer::{self, CustomerPatch, CustomerProfile, stored_v
 use profilestore_core::error::ProfileKind;
 use profilestore_core::ids::{AppId, CustomerId, DeviceId};
 use profilestore_core::schema::{AttributeDefinition, Schema, StoredValue};
+use std::collections::HashMap;
 
 /// How long a write's outcome stays retrievable through the status endpoint.
 pub const OUTCOME_RETENTION: Duration = Duration::hours(24);
@@ -26,6 +27,12 @@ pub(crate) trait WriteTx: Send {
         tenant: &str,
         id: &CustomerId,
     ) -> StoreResult<Option<CustomerProfile>>;
+    /// The customers found among `ids`, in one round trip (missing ones skipped).
+    async fn customers(
+        &mut self,
+        tenant: &str,
+        ids: &[CustomerId],
+    ) -> StoreResult<Vec<CustomerProfile>>;
     async fn put_customer(&mut self, tenant: &str, profile: &CustomerProfile) -> StoreResult<()>;
     async fn remove_customer(&mut self, tenant: &str, id: &CustomerId) -> StoreResult<()>;
     /// Removes the customer and its typed values.
@@ -163,10 +170,23 @@ pub(crate) async fn write_customers(
     let mut events = Vec::new();
     // Read inside the write transaction: the schema cannot change under the batch.
     let mut schema = Schema::new(tx.definitions(tenant).await?);
+    // Every record's customer in one read; each record then sees the batch's earlier records.
+    let ids: Vec<CustomerId> = records
+        .iter()
+        .filter_map(|(_, parsed)| parsed.as_ref().ok())
+        .map(|input| input.customer_id.clone())
+        .collect();
+    let mut stored: HashMap<CustomerId, CustomerProfile> = tx
+        .customers(tenant, &ids)
+        .await?
+        .into_iter()
+        .map(|profile| (profile.customer_id.clone(), profile))
+        .collect();
     for (record, parsed) in records {
         let result = match parsed {
             Ok(input) => {
-                apply_customer(tx, tenant, mode, input, &mut schema, now, &mut events).await?
+                let batch = Batch { tenant, mode, now };
+                apply_customer(tx, &batch, input, &mut schema, &mut stored, &mut events).await?
             }
             Err(refused) => Err(refused),
         };
@@ -176,20 +196,29 @@ pub(crate) async fn write_customers(
     Ok(outcome)
 }
 
+/// What every record of one customer batch shares.
+struct Batch<'a> {
+    tenant: &'a str,
+    mode: WriteMode,
+    now: DateTime<Utc>,
+}
+
+/// One record of a customer batch; `stored` holds the batch's customers as they are now in the
+/// transaction (read once before the first record, kept up to date here).
 async fn apply_customer(
     tx: &mut dyn WriteTx,
-    tenant: &str,
-    mode: WriteMode,
+    batch: &Batch<'_>,
     input: CustomerInput,
     schema: &mut Schema,
-    now: DateTime<Utc>,
+    stored: &mut HashMap<CustomerId, CustomerProfile>,
     events: &mut Vec<ChangeEvent>,
 ) -> RecordResult {
+    let Batch { tenant, mode, now } = *batch;
     let patch = match CustomerPatch::parse(input.customer_id, input.attributes, schema) {
         Ok(patch) => patch,
         Err(refused) => return Ok(Err(refused)),
     };
-    let existing = tx.customer(tenant, &patch.customer_id).await?;
+    let existing = stored.get(&patch.customer_id).cloned();
     let applied = match mode {
         WriteMode::Create => {
             customer::create(existing.as_ref(), &patch, schema, now).map(|(p, e)| (p, Some(e)))
@@ -217,8 +246,9 @@ async fn apply_customer(
         schema.insert(definition);
     }
     // Entries written before a definition this write registered are not known to be in step.
-    let stored = existing.as_ref().filter(|_| !schema_grew);
-    save_customer_over(tx, tenant, stored, &profile, schema).await?;
+    let in_step = existing.as_ref().filter(|_| !schema_grew);
+    save_customer_over(tx, tenant, in_step, &profile, schema).await?;
+    stored.insert(profile.customer_id.clone(), profile);
     events.push(event);
     Ok(Ok(()))
 }

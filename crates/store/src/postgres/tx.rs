@@ -8,7 +8,7 @@
 //! Writes of different tenants never wait for each other; no lock spans tenants.
 
 use super::rows::{
-    fetch_app_profiles, fetch_customer, fetch_customers_page, fetch_definitions,
+    fetch_app_profiles, fetch_customer, fetch_customers, fetch_customers_page, fetch_definitions,
     fetch_device_profiles, fetch_linked_app_profiles, fetch_stale_app_profiles, tenant_lock_key,
     to_millis,
 };
@@ -49,6 +49,14 @@ impl WriteTx for PgTx {
         id: &CustomerId,
     ) -> StoreResult<Option<CustomerProfile>> {
         fetch_customer(&mut *self.0, tenant, id).await
+    }
+
+    async fn customers(
+        &mut self,
+        tenant: &str,
+        ids: &[CustomerId],
+    ) -> StoreResult<Vec<CustomerProfile>> {
+        fetch_customers(&mut *self.0, tenant, ids).await
     }
 
     async fn put_customer(&mut self, tenant: &str, profile: &CustomerProfile) -> StoreResult<()> {

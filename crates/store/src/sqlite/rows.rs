@@ -8,8 +8,8 @@ use profilestore_core::app_profile::{AppProfile, AppProfileKey};
 use profilestore_core::customer::{CustomerProfile, email_key, msisdn_key};
 use profilestore_core::ids::{AppId, CustomerId, DeviceId, UserId};
 use profilestore_core::schema::AttributeDefinition;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Executor, Row, Sqlite};
+use sqlx::sqlite::{SqliteConnection, SqliteRow};
+use sqlx::{Executor, QueryBuilder, Row, Sqlite};
 use std::collections::{BTreeMap, HashMap};
 
 pub(crate) fn millis(at: DateTime<Utc>) -> i64 {
@@ -74,6 +74,31 @@ pub(crate) async fn fetch_customer<'e>(
     .fetch_optional(executor)
     .await?;
     row.as_ref().map(customer_from_row).transpose()
+}
+
+/// Customers found among `ids`, in one statement per 500 ids (missing ones skipped).
+pub(crate) async fn fetch_customers(
+    conn: &mut SqliteConnection,
+    tenant: &str,
+    ids: &[CustomerId],
+) -> StoreResult<Vec<CustomerProfile>> {
+    let mut found = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let mut select = QueryBuilder::<Sqlite>::new(
+            "SELECT customer_id, attributes, version, created_at, updated_at FROM customers \
+             WHERE tenant_id = ",
+        );
+        select.push_bind(tenant).push(" AND customer_id IN (");
+        let mut listed = select.separated(", ");
+        for id in chunk {
+            listed.push_bind(id.as_str());
+        }
+        select.push(")");
+        for row in select.build().fetch_all(&mut *conn).await? {
+            found.push(customer_from_row(&row)?);
+        }
+    }
+    Ok(found)
 }
 
 /// A customer and the column ids of its tenant's custom attributes, in one statement: a
