@@ -17,14 +17,23 @@ use profilestore_core::customer::CustomerProfile;
 use profilestore_core::ids::{AppId, CustomerId, DeviceId};
 use profilestore_core::schema::{AttributeDefinition, StoredValue};
 use sqlx::{Sqlite, Transaction};
+use std::collections::HashMap;
 
-/// A write transaction, and the events and outcomes its writes left to be written at its end
-/// ([`SqliteTx::commit`]).
-pub(crate) struct SqliteTx(pub(crate) Transaction<'static, Sqlite>, Pending);
+/// A write transaction; the events and outcomes its writes left to be written at its end
+/// ([`SqliteTx::commit`]); and the attribute definitions it has read, by tenant.
+///
+/// The definitions are kept for the transaction's life: it holds the database's write lock
+/// (`BEGIN IMMEDIATE`), so only its own writes can change them, and those drop the tenant's
+/// copy. The writes of a group transaction then read a tenant's schema once, not once each.
+pub(crate) struct SqliteTx(
+    pub(crate) Transaction<'static, Sqlite>,
+    Pending,
+    HashMap<String, Vec<AttributeDefinition>>,
+);
 
 impl SqliteTx {
     pub(crate) fn new(tx: Transaction<'static, Sqlite>) -> Self {
-        SqliteTx(tx, Pending::default())
+        SqliteTx(tx, Pending::default(), HashMap::new())
     }
 
     /// How much is pending now: what [`SqliteTx::forget_since`] goes back to.
@@ -32,9 +41,11 @@ impl SqliteTx {
         self.1.mark()
     }
 
-    /// Forgets what writes left pending since `mark` (a write rolled back to its savepoint).
+    /// Forgets what writes left pending since `mark` (a write rolled back to its savepoint),
+    /// and every definition read: the write may have read ones it wrote and then undid.
     pub(crate) fn forget_since(&mut self, mark: Mark) {
-        self.1.forget_since(mark)
+        self.1.forget_since(mark);
+        self.2.clear();
     }
 
     /// Writes what is pending, commits, and returns the tenants whose logs grew (to ring).
@@ -117,7 +128,12 @@ impl WriteTx for SqliteTx {
     }
 
     async fn definitions(&mut self, tenant: &str) -> StoreResult<Vec<AttributeDefinition>> {
-        fetch_definitions(&mut *self.0, tenant).await
+        if let Some(definitions) = self.2.get(tenant) {
+            return Ok(definitions.clone());
+        }
+        let definitions = fetch_definitions(&mut *self.0, tenant).await?;
+        self.2.insert(tenant.to_owned(), definitions.clone());
+        Ok(definitions)
     }
 
     async fn put_definition(
@@ -125,6 +141,7 @@ impl WriteTx for SqliteTx {
         tenant: &str,
         definition: &AttributeDefinition,
     ) -> StoreResult<()> {
+        self.2.remove(tenant);
         sqlx::query(
             "INSERT INTO custom_attributes (tenant_id, name, id, definition) VALUES (?, ?, ?, ?) \
              ON CONFLICT (tenant_id, name) DO UPDATE SET definition = excluded.definition",
@@ -139,6 +156,7 @@ impl WriteTx for SqliteTx {
     }
 
     async fn remove_definition(&mut self, tenant: &str, name: &str) -> StoreResult<()> {
+        self.2.remove(tenant);
         sqlx::query("DELETE FROM custom_attributes WHERE tenant_id = ? AND name = ?")
             .bind(tenant)
             .bind(name)

@@ -289,4 +289,58 @@ mod tests {
             assert_ne!(document["profile_version"].as_u64().unwrap() % 4, 0);
         }
     }
+
+    /// The writes of one group share the definitions their transaction read; a definition one
+    /// of them makes must reach the writes after it in the same group.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_definition_made_in_a_group_applies_to_the_writes_after_it() {
+        use crate::Store;
+        use crate::model::{CustomerInput, SealedSecret, WriteMode};
+        use profilestore_core::attribute::AttributeValue;
+        use profilestore_core::ids::CustomerId;
+        use profilestore_core::schema::{AttributeDefinition, AttributeType, Constraints};
+
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("s.db").display());
+        let store = crate::sqlite::SqliteStore::open(&url).await.unwrap();
+        let key = SealedSecret {
+            digest: "d".into(),
+            sealed: vec![0; 32],
+        };
+        let tenant = store.create_tenant("acme", key).await.unwrap().tenant_id;
+        let input = |customer: &str, tier: &str| {
+            let input = CustomerInput {
+                customer_id: CustomerId::parse(customer).unwrap(),
+                attributes: vec![("tier".into(), AttributeValue::Text(tier.into()))],
+            };
+            vec![(Default::default(), Ok(input))]
+        };
+        // The first write reads the (empty, open) schema into the group's transaction.
+        let tier = AttributeDefinition {
+            id: 0,
+            name: "tier".into(),
+            attribute_type: AttributeType::Enum,
+            required: false,
+            unique: false,
+            description: None,
+            values: vec!["gold".into()],
+            constraints: Constraints::default(),
+            default: None,
+            retired: false,
+            implicit: false,
+        };
+        // Joined on one thread, the three jobs are queued before the writer runs: one group.
+        let (first, defined, after) = tokio::join!(
+            store.write_customers(&tenant, "t0", WriteMode::Create, input("C-0", "gold")),
+            store.create_definition(&tenant, tier),
+            store.write_customers(&tenant, "t1", WriteMode::Create, input("C-1", "silver")),
+        );
+        assert!(first.unwrap().records[0].error.is_none());
+        defined.unwrap().unwrap();
+        let refused = after.unwrap().records[0].error.clone();
+        assert!(
+            refused.is_some(),
+            "silver is not a value of the enum defined before this write"
+        );
+    }
 }
