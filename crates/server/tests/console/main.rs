@@ -10,6 +10,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod apps;
 mod browser;
 mod customer_attributes;
 mod device_attributes;

@@ -22,6 +22,9 @@ function createSection(onCreated) {
   return h('section', { class: 'panel', 'aria-labelledby': 'create-app' }, h('h2', { id: 'create-app' }, 'Create an app'), form);
 }
 
+/** A confirmation to show after the page is drawn again (a save redraws the app). */
+let flash = null;
+
 function optionsForm(app, onSaved) {
   const o = app.options;
   const multi = checkbox('Multi-user per device', o.multi_user_per_device, { name: 'multi_user_per_device' });
@@ -32,7 +35,9 @@ function optionsForm(app, onSaved) {
     o.jwt_required ? 'Set: SDK calls must carry a JWT. Enter a new one to replace it.' : 'Not set. At least 32 characters; SDK calls then need an HS256 JWT.');
   const removeJwt = o.jwt_required ? checkbox('Remove the JWT secret', false, { name: 'remove_jwt' }) : null;
   const status = alertBox();
-  const form = h('form', { onsubmit: async (event) => {
+  if (flash) { status.show('ok', flash); flash = null; }
+  // novalidate: the server's message is shown beside the field, not the browser's bubble.
+  const form = h('form', { novalidate: true, onsubmit: async (event) => {
     event.preventDefault();
     for (const f of [ttl, jwt]) setFieldError(f, '');
     const change = {
@@ -45,7 +50,7 @@ function optionsForm(app, onSaved) {
     try {
       const saved = await patch(`/v1/apps/${seg(app.app_id)}`, change);
       jwt.input.value = '';
-      status.show('ok', 'Options saved.');
+      flash = 'Options saved.';
       onSaved(saved);
     } catch (error) {
       status.hide();

@@ -35,7 +35,7 @@ function keySection(settings) {
     custom.wrap.hidden = grace.input.value !== 'custom';
     if (!custom.wrap.hidden) custom.input.focus();
   });
-  const rotateForm = h('form', { hidden: true, class: 'panel', onsubmit: async (event) => {
+  const rotateForm = h('form', { hidden: true, novalidate: true, class: 'panel', onsubmit: async (event) => {
     event.preventDefault();
     setFieldError(grace, '');
     setFieldError(custom, '');
@@ -102,7 +102,7 @@ function rateLimitSection(settings) {
   const limit = field('Requests per second', h('input', { type: 'number', min: 0, step: 1, name: 'rate_limit', value: settings.rate_limit }),
     `0 uses the server default (${settings.default_rate_limit || 'unlimited'}).`);
   const status = alertBox();
-  const form = h('form', { onsubmit: async (event) => {
+  const form = h('form', { novalidate: true, onsubmit: async (event) => {
     event.preventDefault();
     setFieldError(limit, '');
     const value = Number(limit.input.value);
