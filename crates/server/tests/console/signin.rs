@@ -54,3 +54,50 @@ async fn a_user_signs_in_is_refused_a_wrong_password_and_signs_out() {
     assert_eq!(with_session("/v1/apps").await.unwrap().status(), 401);
     browser.close().await;
 }
+
+#[tokio::test]
+async fn an_operator_chooses_the_tenant_to_act_on() {
+    let Some((chromium, driver)) = tools("operator") else {
+        return;
+    };
+    let console = Console::start().await;
+    console.cli(&["tenant", "create", "beta"], None);
+    console.cli(
+        &["user", "create", "--operator", "--email", "ops@example.org"],
+        Some(PASSWORD),
+    );
+    let browser = Browser::start(&chromium, &driver).await;
+    console.sign_in(&browser, "ops@example.org", PASSWORD).await;
+    browser.until_text("main h1", "Choose a tenant").await;
+    assert!(
+        browser
+            .text("[data-testid=signed-in-as]")
+            .await
+            .contains("operator")
+    );
+    let picker = browser.find(".tenant-picker select").await;
+    browser
+        .until(
+            "the tenants to be listed",
+            "return document.querySelectorAll('.tenant-picker option').length === 3;",
+            vec![],
+        )
+        .await;
+    picker.select_by_label("beta").await.expect("beta chosen");
+    console.open(&browser, "#/tenant", "Tenant Settings").await;
+    browser.until_text("main", "Tenant beta").await;
+    // An operator sets the rate limit (a tenant's user only sees it).
+    browser.fill("input[name=rate_limit]", "25").await;
+    browser
+        .click("form:has(input[name=rate_limit]) button[type=submit]")
+        .await;
+    browser
+        .until_text("form:has(input[name=rate_limit]) .alert.ok", "Saved")
+        .await;
+    let listed = console.cli(&["tenant", "list", "--json"], None);
+    assert!(
+        listed.contains(r#""name":"beta","rate_limit":25"#),
+        "{listed}"
+    );
+    browser.close().await;
+}
