@@ -101,21 +101,12 @@ impl Admin {
         clear: bool,
     ) -> anyhow::Result<(Tenant, Vec<String>)> {
         let tenant = self.tenant(tenant).await?;
-        let mut list: Vec<IpNet> = Vec::new();
+        let mut entries: Vec<String> = Vec::new();
         if !clear {
-            list.extend(
-                tenant
-                    .allowed_ips
-                    .iter()
-                    .filter_map(|cidr| cidr.parse::<IpNet>().ok()),
-            );
-            for cidr in cidrs {
-                list.push(parse_cidr(cidr)?);
-            }
+            entries.extend(tenant.allowed_ips.iter().cloned());
+            entries.extend(cidrs.iter().cloned());
         }
-        list.sort();
-        list.dedup();
-        let stored: Vec<String> = list.iter().map(ToString::to_string).collect();
+        let stored = normalise_allow_list(&entries).map_err(|(_, why)| anyhow::anyhow!(why))?;
         self.store
             .set_allowed_ips(&tenant.tenant_id, &stored)
             .await?;
@@ -194,14 +185,32 @@ fn check_tenant_name(name: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A CIDR block, or a single address as its /32 or /128.
-fn parse_cidr(text: &str) -> anyhow::Result<IpNet> {
-    if let Ok(net) = text.parse::<IpNet>() {
-        return Ok(net.trunc());
+/// A CIDR block with its host bits cleared, or a single address as its /32 or /128.
+fn parse_cidr(text: &str) -> Option<IpNet> {
+    let text = text.trim();
+    text.parse::<IpNet>()
+        .map(|net| net.trunc())
+        .ok()
+        .or_else(|| text.parse::<IpAddr>().ok().map(IpNet::from))
+}
+
+/// An IP allow list as it is stored: every entry a CIDR block (a single address as its /32 or
+/// /128), sorted, without duplicates; or the index of the first entry that is not an address
+/// or block, and why. The one rule for the CLI, the console and every other way in.
+pub fn normalise_allow_list(entries: &[String]) -> Result<Vec<String>, (usize, String)> {
+    let mut list = Vec::with_capacity(entries.len());
+    for (index, entry) in entries.iter().enumerate() {
+        let net = parse_cidr(entry).ok_or_else(|| {
+            (
+                index,
+                format!("{entry:?} is not an IP address or CIDR block"),
+            )
+        })?;
+        list.push(net);
     }
-    text.parse::<IpAddr>()
-        .map(IpNet::from)
-        .map_err(|_| anyhow::anyhow!("{text:?} is not an IP address or CIDR block"))
+    list.sort();
+    list.dedup();
+    Ok(list.iter().map(ToString::to_string).collect())
 }
 
 /// Two capital letters and eight digits, like the product's app ids.
@@ -223,8 +232,22 @@ mod tests {
         assert_eq!(parse_cidr("10.1.2.3/8").unwrap().to_string(), "10.0.0.0/8");
         assert_eq!(parse_cidr("192.0.2.1").unwrap().to_string(), "192.0.2.1/32");
         assert_eq!(parse_cidr("::1").unwrap().to_string(), "::1/128");
-        assert!(parse_cidr("10.0.0.0/33").is_err());
-        assert!(parse_cidr("example.org").is_err());
+        assert!(parse_cidr("10.0.0.0/33").is_none());
+        assert!(parse_cidr("example.org").is_none());
+    }
+
+    #[test]
+    fn allow_lists_are_normalised_sorted_and_deduplicated() {
+        let entries: Vec<String> = ["10.1.2.3/8", "192.0.2.1", "::1", "10.0.0.0/8"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            normalise_allow_list(&entries).unwrap(),
+            ["10.0.0.0/8", "192.0.2.1/32", "::1/128"]
+        );
+        let bad: Vec<String> = vec!["10.0.0.1".into(), "example.org".into()];
+        assert_eq!(normalise_allow_list(&bad).unwrap_err().0, 1);
     }
 
     #[test]

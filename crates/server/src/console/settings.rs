@@ -4,16 +4,14 @@
 //! make this node see the change at once (others within one settings poll).
 
 use super::scope::{Body, Scoped, invalid, operators_only};
-use crate::admin::PROFILE_KEY_PREFIX;
+use crate::admin::{PROFILE_KEY_PREFIX, normalise_allow_list};
 use crate::api::v1::problem::Problem;
 use crate::secrets::PlainSecret;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, SecondsFormat, Utc};
-use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
-use std::net::IpAddr;
 
 /// Longest grace period the console offers for the old profile key.
 pub const MAX_GRACE_SECONDS: u32 = 30 * 24 * 3600;
@@ -133,34 +131,6 @@ pub struct AllowList {
     allowed_ips: Vec<String>,
 }
 
-/// A CIDR block with its host bits cleared, or a single address as its /32 or /128 (the rule
-/// of `tenant allow-ip`).
-fn parse_entry(text: &str) -> Option<IpNet> {
-    let text = text.trim();
-    text.parse::<IpNet>()
-        .map(|net| net.trunc())
-        .ok()
-        .or_else(|| text.parse::<IpAddr>().ok().map(IpNet::from))
-}
-
-/// The list, normalised (sorted, without duplicates), or the first entry that is not an
-/// address or block, by index.
-pub fn normalise_allow_list(entries: &[String]) -> Result<Vec<String>, (usize, String)> {
-    let mut list = Vec::with_capacity(entries.len());
-    for (index, entry) in entries.iter().enumerate() {
-        let net = parse_entry(entry).ok_or_else(|| {
-            (
-                index,
-                format!("{entry:?} is not an IP address or CIDR block"),
-            )
-        })?;
-        list.push(net);
-    }
-    list.sort();
-    list.dedup();
-    Ok(list.iter().map(ToString::to_string).collect())
-}
-
 /// Replaces the IP allow list (empty: every address allowed).
 pub async fn set_allowed_ips(
     State(state): State<AppState>,
@@ -199,23 +169,4 @@ pub async fn set_rate_limit(
     reload(&state).await;
     scoped.tenant.rate_limit = body.requests_per_second;
     Ok(Json(settings_of(&state, &scoped)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn allow_lists_are_normalised_like_the_cli_does() {
-        let entries: Vec<String> = ["10.1.2.3/8", "192.0.2.1", "::1", "10.0.0.0/8"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        assert_eq!(
-            normalise_allow_list(&entries).unwrap(),
-            ["10.0.0.0/8", "192.0.2.1/32", "::1/128"]
-        );
-        let bad: Vec<String> = vec!["10.0.0.1".into(), "example.org".into()];
-        assert_eq!(normalise_allow_list(&bad).unwrap_err().0, 1);
-    }
 }
