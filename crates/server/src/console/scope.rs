@@ -4,9 +4,9 @@
 
 use super::session::{SignedIn, signed_in};
 use crate::access::TenantAccess;
+use crate::api::v1::ProblemJson;
 use crate::api::v1::problem::{Problem, ProblemField};
 use crate::state::AppState;
-use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
@@ -117,31 +117,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
                 "send the body as Content-Type: application/json",
             ));
         }
-        let bytes = Bytes::from_request(request, state)
-            .await
-            .map_err(|rejection| {
-                Problem::new(
-                    rejection.status(),
-                    "unreadable-body",
-                    "Unreadable body",
-                    rejection.body_text(),
-                )
-            })?;
-        serde_json::from_slice(&bytes).map(Body).map_err(|error| {
-            if error.classify() == serde_json::error::Category::Data {
-                Problem::validation(vec![ProblemField {
-                    field: "body".into(),
-                    message: error.to_string(),
-                }])
-            } else {
-                Problem::new(
-                    StatusCode::BAD_REQUEST,
-                    "malformed-json",
-                    "Malformed JSON",
-                    error.to_string(),
-                )
-            }
-        })
+        // Then exactly as the native API reads its bodies.
+        let ProblemJson(body) = ProblemJson::from_request(request, state).await?;
+        Ok(Body(body))
     }
 }
 

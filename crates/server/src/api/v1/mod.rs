@@ -22,6 +22,7 @@ pub mod webhooks;
 
 use crate::state::AppState;
 use axum::Router;
+pub use body::ProblemJson;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
