@@ -51,9 +51,13 @@ async fn messages(
     tenant: &str,
     count: usize,
 ) -> Vec<(String, String, Value)> {
-    let client = async_nats::connect(url)
-        .await
-        .expect("test connects to NATS");
+    // A nats-server the test has just started may not listen yet.
+    let client = eventually(
+        "NATS to accept a connection",
+        Duration::from_secs(30),
+        || async { async_nats::connect(url).await.ok() },
+    )
+    .await;
     let context = jetstream::new(client);
     let stream = eventually("the stream to exist", Duration::from_secs(30), || async {
         context.get_stream(&settings.stream).await.ok()
