@@ -133,6 +133,9 @@ pub trait Store:
         ids: &[CustomerId],
     ) -> StoreResult<(Vec<CustomerProfile>, HashMap<String, i64>)> {
         let customers = self.get_customers(tenant_id, ids).await?;
+        if customers.is_empty() {
+            return Ok((customers, HashMap::new()));
+        }
         let attribute_ids = self.custom_attribute_ids(tenant_id).await?;
         Ok((customers, attribute_ids))
     }

@@ -163,18 +163,14 @@ async fn read(
         .collect();
     linked_ids.sort();
     linked_ids.dedup();
-    let customers: HashMap<CustomerId, _> = state
+    let (linked, custom_ids) = state
         .store
-        .get_customers(tenant_id, &linked_ids)
-        .await?
+        .get_customers_with_attribute_ids(tenant_id, &linked_ids)
+        .await?;
+    let customers: HashMap<CustomerId, _> = linked
         .into_iter()
         .map(|customer| (customer.customer_id.clone(), customer))
         .collect();
-    let custom_ids = if customers.is_empty() {
-        HashMap::new()
-    } else {
-        state.store.custom_attribute_ids(tenant_id).await?
-    };
     let records = profiles
         .iter()
         .map(|profile| {
