@@ -97,6 +97,10 @@ pub struct ServeArgs {
     /// delivery attempt may take 10s). [default: 30s]
     #[arg(long, env = "PROFILESTORE_WEBHOOK_LEASE", value_parser = humantime::parse_duration)]
     pub webhook_lease: Option<Duration>,
+    /// Event streams (GET /v1/events/stream) one tenant may have open on this server; one
+    /// more is refused with 429 until one closes. [default: 100]
+    #[arg(long, env = "PROFILESTORE_MAX_EVENT_STREAMS_PER_TENANT")]
+    pub max_event_streams_per_tenant: Option<usize>,
     /// Publish every event to NATS JetStream at this URL (e.g. nats://127.0.0.1:4222).
     #[arg(long, env = "PROFILESTORE_NATS_URL")]
     pub nats_url: Option<String>,
@@ -131,6 +135,7 @@ struct FileConfig {
     webhook_give_up_after: Option<Duration>,
     #[serde(default, with = "humantime_serde_option")]
     webhook_lease: Option<Duration>,
+    max_event_streams_per_tenant: Option<usize>,
     nats_url: Option<String>,
     nats_stream: Option<String>,
     nats_subject_prefix: Option<String>,
@@ -314,6 +319,10 @@ fn delivery_settings(args: &ServeArgs, file: &FileConfig) -> anyhow::Result<Deli
             .webhook_lease
             .or(file.webhook_lease)
             .unwrap_or(defaults.webhook_lease),
+        max_streams_per_tenant: args
+            .max_event_streams_per_tenant
+            .or(file.max_event_streams_per_tenant)
+            .unwrap_or(defaults.max_streams_per_tenant),
         nats: args
             .nats_url
             .clone()
@@ -337,6 +346,9 @@ fn delivery_settings(args: &ServeArgs, file: &FileConfig) -> anyhow::Result<Deli
     }
     if settings.webhook_lease < Duration::from_secs(1) {
         bail!("--webhook-lease must be at least 1s");
+    }
+    if settings.max_streams_per_tenant == 0 {
+        bail!("--max-event-streams-per-tenant must be at least 1");
     }
     if settings.webhook_retry_initial.is_zero() {
         bail!("--webhook-retry-initial must be more than zero");

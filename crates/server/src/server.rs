@@ -95,6 +95,9 @@ impl Server {
             secret,
             stopping: stopped.clone(),
             console: crate::console::ConsoleState::new(settings.tls.is_some()),
+            stream_slots: crate::events::stream_slots::StreamSlots::with_limit(
+                settings.delivery.max_streams_per_tenant,
+            ),
         };
         crate::console::spawn_pruner(store.clone(), stopped);
         let service = router(state, settings.body_timeout)

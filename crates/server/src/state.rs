@@ -29,4 +29,6 @@ pub struct AppState {
     pub stopping: crate::events::Stopped,
     /// The admin console's per-process state (cookie settings, the sign-in rate limit).
     pub console: Arc<crate::console::ConsoleState>,
+    /// Event streams open per tenant on this node, against their limit.
+    pub stream_slots: crate::events::stream_slots::StreamSlots,
 }

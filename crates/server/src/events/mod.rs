@@ -16,6 +16,7 @@ pub mod log;
 pub mod nats_relay;
 pub mod retention;
 pub mod signing;
+pub mod stream_slots;
 pub mod webhook_relay;
 
 use std::time::Duration;
@@ -46,6 +47,8 @@ pub struct DeliverySettings {
     /// over the deliveries of a node that died.
     pub webhook_lease: Duration,
     pub nats: Option<NatsSettings>,
+    /// Event streams one tenant may have open on one node.
+    pub max_streams_per_tenant: usize,
 }
 
 impl Default for DeliverySettings {
@@ -57,6 +60,7 @@ impl Default for DeliverySettings {
             webhook_timeout: WEBHOOK_TIMEOUT,
             webhook_lease: DEFAULT_WEBHOOK_LEASE,
             nats: None,
+            max_streams_per_tenant: stream_slots::MAX_STREAMS_PER_TENANT,
         }
     }
 }

@@ -157,3 +157,54 @@ async fn shutting_down_ends_open_streams() {
     );
     assert!(stream.next(Duration::from_secs(1)).await.is_none());
 }
+
+#[tokio::test]
+async fn a_tenant_past_its_limit_of_open_streams_is_refused_until_one_closes() {
+    let app = spawn_app_with(|s| s.delivery.max_streams_per_tenant = 2).await;
+    let acme = app.tenant("acme").await;
+    let globex = app.tenant("globex").await;
+    let first = SseClient::open(&app, &acme.key, "", None).await;
+    let _second = SseClient::open(&app, &acme.key, "", None).await;
+
+    let refused = app
+        .client
+        .get(format!("{}/v1/events/stream", app.base_url))
+        .bearer_auth(&acme.key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    let problem: serde_json::Value = refused.json().await.unwrap();
+    assert!(
+        problem["type"]
+            .as_str()
+            .unwrap()
+            .ends_with("/too-many-streams"),
+        "{problem}"
+    );
+    // Another tenant has slots of its own.
+    let _other = SseClient::open(&app, &globex.key, "", None).await;
+
+    // A closed stream gives its slot back.
+    drop(first);
+    let started = std::time::Instant::now();
+    loop {
+        let reply = app
+            .client
+            .get(format!("{}/v1/events/stream", app.base_url))
+            .bearer_auth(&acme.key)
+            .send()
+            .await
+            .unwrap();
+        if reply.status() == StatusCode::OK {
+            break;
+        }
+        assert_eq!(reply.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the slot never came back"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    eprintln!("slot back after {:?}", started.elapsed());
+}

@@ -8,11 +8,12 @@ use crate::access::TenantAccess;
 use crate::events::Stopped;
 use crate::events::filter::{EventFilter, FilterError};
 use crate::events::log::read_page;
+use crate::events::stream_slots::StreamSlot;
 use crate::state::AppState;
 use axum::Extension;
 use axum::Json;
 use axum::extract::{RawQuery, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
 use profilestore_store::Store;
@@ -96,7 +97,9 @@ pub async fn list(
         ("attribute" = Option<String>, Query, description = "Only events changing one of these attributes"),
     ),
     responses((status = 200, content_type = "text/event-stream", description = "The stream"),
-        (status = 422, body = ProblemDocument)),
+        (status = 422, body = ProblemDocument),
+        (status = 429, body = ProblemDocument,
+            description = "The tenant has its limit of streams open on this server")),
     security(("profile_key" = [])))]
 pub async fn stream(
     State(state): State<AppState>,
@@ -107,6 +110,18 @@ pub async fn stream(
     let query = Query::parse(raw.as_deref(), &["after", "type", "attribute"])?;
     let filter = filter_of(&query)?;
     let tenant_id = tenant.tenant.tenant_id.clone();
+    let slot = state.stream_slots.take(&tenant_id).ok_or_else(|| {
+        Problem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too-many-streams",
+            "Too many event streams",
+            format!(
+                "this tenant has {} event streams open on this server; close one, or use a \
+                 webhook or NATS to fan events out",
+                state.stream_slots.limit()
+            ),
+        )
+    })?;
     // Subscribed before the first read, so that no commit between the two goes unnoticed.
     let bell = state.store.doorbell().tenant(&tenant_id);
     let last_event_id = headers
@@ -130,6 +145,7 @@ pub async fn stream(
         bell,
         stopping: state.stopping.clone(),
         ready: VecDeque::new(),
+        _slot: slot,
     };
     Ok(Sse::new(futures_util::stream::unfold(follow, Follow::next))
         .keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
@@ -145,6 +161,8 @@ struct Follow {
     stopping: Stopped,
     /// Events read and not yet sent.
     ready: VecDeque<Value>,
+    /// Held while the stream is open (the per-tenant limit).
+    _slot: StreamSlot,
 }
 
 impl Follow {
