@@ -30,9 +30,9 @@ use profilestore_core::ids::{AppId, CustomerId};
 use profilestore_core::schema::evolution::DefinitionPatch;
 use profilestore_core::schema::{AttributeDefinition, Schema};
 use rows::{
-    fetch_app_profiles, fetch_app_profiles_by_push_id, fetch_customer,
-    fetch_customer_with_attribute_ids, fetch_customers_by, fetch_customers_by_value,
-    fetch_definitions, fetch_linked_app_profiles, from_millis, millis,
+    fetch_app_profiles, fetch_app_profiles_by_push_id, fetch_customers, fetch_customers_by,
+    fetch_customers_by_value, fetch_customers_with_attribute_ids, fetch_definitions,
+    fetch_linked_app_profiles, from_millis, millis,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
@@ -227,13 +227,7 @@ impl Store for SqliteStore {
     ) -> StoreResult<Vec<CustomerProfile>> {
         timed("get_customers", async {
             let mut conn = self.reader.acquire().await?;
-            let mut found = Vec::with_capacity(ids.len());
-            for id in ids {
-                if let Some(profile) = fetch_customer(&mut *conn, tenant_id, id).await? {
-                    found.push(profile);
-                }
-            }
-            Ok(found)
+            fetch_customers(&mut conn, tenant_id, ids).await
         })
         .await
     }
@@ -361,24 +355,7 @@ impl Store for SqliteStore {
     ) -> StoreResult<(Vec<CustomerProfile>, HashMap<String, i64>)> {
         timed("get_customers", async {
             let mut conn = self.reader.acquire().await?;
-            let mut found = Vec::with_capacity(ids.len());
-            let mut attribute_ids = None;
-            for id in ids {
-                let profile = match attribute_ids {
-                    Some(_) => fetch_customer(&mut *conn, tenant_id, id).await?,
-                    None => {
-                        match fetch_customer_with_attribute_ids(&mut *conn, tenant_id, id).await? {
-                            Some((profile, ids)) => {
-                                attribute_ids = Some(ids);
-                                Some(profile)
-                            }
-                            None => None,
-                        }
-                    }
-                };
-                found.extend(profile);
-            }
-            Ok((found, attribute_ids.unwrap_or_default()))
+            fetch_customers_with_attribute_ids(&mut conn, tenant_id, ids).await
         })
         .await
     }

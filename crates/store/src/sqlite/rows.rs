@@ -76,55 +76,68 @@ pub(crate) async fn fetch_customer<'e>(
     row.as_ref().map(customer_from_row).transpose()
 }
 
-/// Customers found among `ids`, in one statement per 500 ids (missing ones skipped).
+/// Several customers in one statement per 500 ids, in the order asked (a repeated id repeats
+/// its customer, as one query per id would), missing ones skipped — as PostgreSQL's.
 pub(crate) async fn fetch_customers(
     conn: &mut SqliteConnection,
     tenant: &str,
     ids: &[CustomerId],
 ) -> StoreResult<Vec<CustomerProfile>> {
-    let mut found = Vec::with_capacity(ids.len());
+    Ok(select_customers(conn, tenant, ids, false).await?.0)
+}
+
+/// As [`fetch_customers`], with the column ids of the tenant's custom attributes read by the
+/// same statement (empty when no customer is found): a compatible read needs both, and every
+/// statement is a round trip to sqlx's worker thread.
+pub(crate) async fn fetch_customers_with_attribute_ids(
+    conn: &mut SqliteConnection,
+    tenant: &str,
+    ids: &[CustomerId],
+) -> StoreResult<(Vec<CustomerProfile>, HashMap<String, i64>)> {
+    select_customers(conn, tenant, ids, true).await
+}
+
+async fn select_customers(
+    conn: &mut SqliteConnection,
+    tenant: &str,
+    ids: &[CustomerId],
+    with_attribute_ids: bool,
+) -> StoreResult<(Vec<CustomerProfile>, HashMap<String, i64>)> {
+    let mut found: HashMap<String, CustomerProfile> = HashMap::with_capacity(ids.len());
+    let mut attribute_ids = HashMap::new();
     for chunk in ids.chunks(500) {
         let mut select = QueryBuilder::<Sqlite>::new(
-            "SELECT customer_id, attributes, version, created_at, updated_at FROM customers \
-             WHERE tenant_id = ",
+            "SELECT customer_id, attributes, version, created_at, updated_at",
         );
-        select.push_bind(tenant).push(" AND customer_id IN (");
+        if with_attribute_ids {
+            // Uncorrelated: SQLite evaluates it once per statement, not once per row.
+            select
+                .push(", (SELECT json_group_object(name, id) FROM custom_attributes WHERE tenant_id = ")
+                .push_bind(tenant)
+                .push(") AS attribute_ids");
+        }
+        select
+            .push(" FROM customers WHERE tenant_id = ")
+            .push_bind(tenant)
+            .push(" AND customer_id IN (");
         let mut listed = select.separated(", ");
         for id in chunk {
             listed.push_bind(id.as_str());
         }
         select.push(")");
         for row in select.build().fetch_all(&mut *conn).await? {
-            found.push(customer_from_row(&row)?);
+            if with_attribute_ids && attribute_ids.is_empty() {
+                attribute_ids = serde_json::from_str(&row.try_get::<String, _>("attribute_ids")?)?;
+            }
+            let profile = customer_from_row(&row)?;
+            found.insert(profile.customer_id.to_string(), profile);
         }
     }
-    Ok(found)
-}
-
-/// A customer and the column ids of its tenant's custom attributes, in one statement: a
-/// compatible read needs both, and every statement is a round trip to sqlx's worker thread.
-pub(crate) async fn fetch_customer_with_attribute_ids<'e>(
-    executor: impl Executor<'e, Database = Sqlite>,
-    tenant: &str,
-    id: &CustomerId,
-) -> StoreResult<Option<(CustomerProfile, HashMap<String, i64>)>> {
-    let row = sqlx::query(
-        "SELECT customer_id, attributes, version, created_at, updated_at, \
-         (SELECT json_group_object(name, id) FROM custom_attributes WHERE tenant_id = ?1) \
-         AS attribute_ids FROM customers WHERE tenant_id = ?1 AND customer_id = ?2",
-    )
-    .bind(tenant)
-    .bind(id.as_str())
-    .fetch_optional(executor)
-    .await?;
-    let Some(row) = row else {
-        return Ok(None);
-    };
-    let attribute_ids: String = row.try_get("attribute_ids")?;
-    Ok(Some((
-        customer_from_row(&row)?,
-        serde_json::from_str(&attribute_ids)?,
-    )))
+    let customers = ids
+        .iter()
+        .filter_map(|id| found.get(id.as_str()).cloned())
+        .collect();
+    Ok((customers, attribute_ids))
 }
 
 /// Customers by email or msisdn, through their partial indexes.
