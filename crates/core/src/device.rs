@@ -39,6 +39,44 @@ impl Platform {
             Platform::Web => "web",
         }
     }
+
+    /// The platform of an install: the channelType its SDK registered with, else read from its
+    /// `os` attribute (installs written through the compatible API carry only that), if either
+    /// names one.
+    pub fn of_install(channel_type: Option<&str>, os: Option<&str>) -> Option<Platform> {
+        if let Some(platform) = channel_type.and_then(|named| Platform::parse(named).ok()) {
+            return Some(platform);
+        }
+        let os = os?.to_ascii_lowercase();
+        if os.contains("android") {
+            Some(Platform::Android)
+        } else if os == "ios" || os.contains("iphone") || os.contains("ipad") {
+            Some(Platform::Ios)
+        } else if os == "web" {
+            Some(Platform::Web)
+        } else {
+            None
+        }
+    }
+}
+
+/// An install's `status` attribute: "0" active, "1" active (the legacy value), "2"
+/// unregistered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InstallStatus {
+    Active,
+    Unregistered,
+}
+
+impl InstallStatus {
+    /// The status a stored `status` value means; `None` for none or another value.
+    pub fn of(status: Option<&str>) -> Option<InstallStatus> {
+        match status? {
+            "0" | "1" => Some(InstallStatus::Active),
+            "2" => Some(InstallStatus::Unregistered),
+            _ => None,
+        }
+    }
 }
 
 /// SDK versions differ in the monitors they implement.
@@ -433,6 +471,28 @@ impl AppOptions {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_installs_platform_comes_from_its_channel_type_else_its_os() {
+        let of = |channel, os| Platform::of_install(channel, os);
+        assert_eq!(of(Some("ios"), Some("whatever")), Some(Platform::Ios));
+        assert_eq!(of(None, Some("Android")), Some(Platform::Android));
+        assert_eq!(of(None, Some("iPhone OS")), Some(Platform::Ios));
+        assert_eq!(of(Some("web"), None), Some(Platform::Web));
+        assert_eq!(of(None, Some("Tizen")), None);
+        assert_eq!(of(None, None), None);
+    }
+
+    #[test]
+    fn one_is_the_legacy_active_status() {
+        assert_eq!(InstallStatus::of(Some("0")), Some(InstallStatus::Active));
+        assert_eq!(InstallStatus::of(Some("1")), Some(InstallStatus::Active));
+        assert_eq!(
+            InstallStatus::of(Some("2")),
+            Some(InstallStatus::Unregistered)
+        );
+        assert_eq!(InstallStatus::of(None), None);
+    }
+
     use super::*;
 
     fn monitor(attribute: &str, category: MonitorCategory, interval: Option<u32>) -> Monitor {

@@ -8,7 +8,7 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use chrono::{Duration, Utc};
-use profilestore_core::device::DEVICE_ATTRIBUTES;
+use profilestore_core::device::{DEVICE_ATTRIBUTES, InstallStatus, Platform};
 use profilestore_store::console::DeviceGroup;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -37,30 +37,18 @@ pub struct MonitorUsage {
     devices: u64,
 }
 
-/// The platform an install is on: the SDK's channelType, else read from its `os`.
+/// The overview's platform label of a group of installs (core decides the platform).
 fn platform(group: &DeviceGroup) -> &'static str {
-    let named = group
-        .channel_type
-        .as_deref()
-        .or(group.os.as_deref())
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    if named.contains("android") {
-        "android"
-    } else if named == "ios" || named.contains("iphone") || named.contains("ipad") {
-        "ios"
-    } else if named == "web" {
-        "web"
-    } else {
-        "other"
-    }
+    Platform::of_install(group.channel_type.as_deref(), group.os.as_deref())
+        .map_or("other", Platform::as_str)
 }
 
+/// The overview's status label of a group of installs (core decides what a status means).
 fn status(group: &DeviceGroup) -> &'static str {
-    match group.status.as_deref() {
-        Some("0") => "active",
-        Some("2") => "unregistered",
-        _ => "unknown",
+    match InstallStatus::of(group.status.as_deref()) {
+        Some(InstallStatus::Active) => "active",
+        Some(InstallStatus::Unregistered) => "unregistered",
+        None => "unknown",
     }
 }
 
@@ -133,6 +121,11 @@ mod tests {
         assert_eq!(platform(&group(Some("web"), None, None)), "web");
         assert_eq!(platform(&group(None, None, None)), "other");
         assert_eq!(status(&group(None, None, Some("2"))), "unregistered");
+        assert_eq!(
+            status(&group(None, None, Some("1"))),
+            "active",
+            "the legacy active"
+        );
         assert_eq!(status(&group(None, None, None)), "unknown");
     }
 }
