@@ -182,10 +182,10 @@ pub(crate) async fn write_customers(
         .into_iter()
         .map(|profile| (profile.customer_id.clone(), profile))
         .collect();
+    let batch = Batch { tenant, mode, now };
     for (record, parsed) in records {
         let result = match parsed {
             Ok(input) => {
-                let batch = Batch { tenant, mode, now };
                 apply_customer(tx, &batch, input, &mut schema, &mut stored, &mut events).await?
             }
             Err(refused) => Err(refused),
@@ -218,12 +218,12 @@ async fn apply_customer(
         Ok(patch) => patch,
         Err(refused) => return Ok(Err(refused)),
     };
-    let existing = stored.get(&patch.customer_id).cloned();
+    let existing = stored.get(&patch.customer_id);
     let applied = match mode {
         WriteMode::Create => {
-            customer::create(existing.as_ref(), &patch, schema, now).map(|(p, e)| (p, Some(e)))
+            customer::create(existing, &patch, schema, now).map(|(p, e)| (p, Some(e)))
         }
-        WriteMode::Update => customer::update(existing.as_ref(), &patch, now),
+        WriteMode::Update => customer::update(existing, &patch, now),
     };
     let (profile, event) = match applied {
         Ok(applied) => applied,
@@ -246,7 +246,7 @@ async fn apply_customer(
         schema.insert(definition);
     }
     // Entries written before a definition this write registered are not known to be in step.
-    let in_step = existing.as_ref().filter(|_| !schema_grew);
+    let in_step = existing.filter(|_| !schema_grew);
     save_customer_over(tx, tenant, in_step, &profile, schema).await?;
     stored.insert(profile.customer_id.clone(), profile);
     events.push(event);

@@ -38,18 +38,21 @@ async fn install(
         .next())
 }
 
-/// Writes a changed profile and keeps its events.
+/// Writes a changed profile (with `contact`, also that SDK contact) and keeps its events;
+/// says whether it wrote.
 async fn save(
     tx: &mut dyn WriteTx,
     tenant: &str,
     (profile, new_events): (AppProfile, Vec<ChangeEvent>),
+    contact: Option<DateTime<Utc>>,
     events: &mut Vec<ChangeEvent>,
-) -> StoreResult<AppProfile> {
-    if !new_events.is_empty() {
-        tx.put_app_profile(tenant, &profile, None).await?;
+) -> StoreResult<(AppProfile, bool)> {
+    let changed = !new_events.is_empty();
+    if changed {
+        tx.put_app_profile(tenant, &profile, contact).await?;
         events.extend(new_events);
     }
-    Ok(profile)
+    Ok((profile, changed))
 }
 
 pub(crate) async fn sdk_write(
@@ -88,14 +91,21 @@ pub(crate) async fn sdk_write(
                 } else {
                     sdk::unregister_other(other, &ctx)
                 };
-                save(tx, tenant, displaced, &mut events).await?;
+                save(tx, tenant, displaced, None, &mut events).await?;
             }
             if request.options.single_device_per_user {
                 let user_devices = tx
                     .app_profiles(tenant, app_id, &AppProfileSelector::User(user_id.clone()))
                     .await?;
                 for other in user_devices.iter().filter(|p| p.key.device_id != device_id) {
-                    save(tx, tenant, sdk::unregister_other(other, &ctx), &mut events).await?;
+                    save(
+                        tx,
+                        tenant,
+                        sdk::unregister_other(other, &ctx),
+                        None,
+                        &mut events,
+                    )
+                    .await?;
                 }
             }
             let key = AppProfileKey {
@@ -168,12 +178,9 @@ pub(crate) async fn sdk_write(
     };
     // The calling install: written with its contact when it changed; every call is a contact,
     // whether or not it changed anything.
-    let (profile, own_events) = own;
-    if own_events.is_empty() {
+    let (profile, written) = save(tx, tenant, own, Some(ctx.now), &mut events).await?;
+    if !written {
         tx.touch_app_profile(tenant, &profile.key, ctx.now).await?;
-    } else {
-        tx.put_app_profile(tenant, &profile, Some(ctx.now)).await?;
-        events.extend(own_events);
     }
     tx.append_events(tenant, &events, ctx.now).await?;
     Ok(Ok(SdkOutcome { profile, ignored }))

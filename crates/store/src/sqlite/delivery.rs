@@ -442,19 +442,28 @@ pub(super) async fn prune(group: &GroupWriter, before: DateTime<Utc>) -> StoreRe
                     .execute(&mut *tx.0)
                     .await?
                     .rows_affected();
-                    sqlx::query("DELETE FROM webhook_deliveries WHERE attempted_at < ?")
-                        .bind(millis(before))
-                        .execute(&mut *tx.0)
-                        .await?;
                     Ok(deleted)
                 })
             })
             .await?;
         total += deleted;
         if deleted < PRUNE_BATCH as u64 {
-            return Ok(total);
+            break;
         }
     }
+    // Once, after the batches (it scans the table, inside the writer).
+    group
+        .write(move |tx| {
+            Box::pin(async move {
+                sqlx::query("DELETE FROM webhook_deliveries WHERE attempted_at < ?")
+                    .bind(millis(before))
+                    .execute(&mut *tx.0)
+                    .await?;
+                Ok(())
+            })
+        })
+        .await?;
+    Ok(total)
 }
 
 #[async_trait]

@@ -353,7 +353,7 @@ impl Store for SqliteStore {
         tenant_id: &str,
         ids: &[CustomerId],
     ) -> StoreResult<(Vec<CustomerProfile>, HashMap<String, i64>)> {
-        timed("get_customers", async {
+        timed("get_customers_with_attribute_ids", async {
             let mut conn = self.reader.acquire().await?;
             fetch_customers_with_attribute_ids(&mut conn, tenant_id, ids).await
         })

@@ -102,31 +102,30 @@ async fn commit_group(pool: &SqlitePool, doorbell: &Doorbell, group: Vec<Job>) {
     };
     let mut deliveries = Vec::with_capacity(group.len());
     let mut broken: Option<String> = None;
-    // The outcome of the last write run: None before the first.
-    let mut last: Option<bool> = None;
+    // Every write runs under the savepoint `write`; between two writes one round trip keeps the
+    // last one's changes and opens the next savepoint. COMMIT releases the last one.
+    let mut open = "SAVEPOINT write";
     for job in group {
         if broken.is_some() {
             drop(job);
             continue;
         }
-        if let Err(error) = sqlx::raw_sql(before_next(last)).execute(&mut *tx.0).await {
+        if let Err(error) = sqlx::raw_sql(open).execute(&mut *tx.0).await {
             broken = Some(error.to_string());
             drop(job);
             continue;
         }
+        open = "RELEASE write; SAVEPOINT write";
         let mark = tx.mark();
         let (ok, deliver) = job(&mut tx).await;
         if !ok {
+            // A failed write is undone alone (rare: a refusal is a success of the store).
             tx.forget_since(mark);
+            if let Err(error) = sqlx::raw_sql("ROLLBACK TO write").execute(&mut *tx.0).await {
+                broken = Some(error.to_string());
+            }
         }
-        last = Some(ok);
         deliveries.push(deliver);
-    }
-    if broken.is_none()
-        && last == Some(false)
-        && let Err(error) = sqlx::raw_sql("ROLLBACK TO write").execute(&mut *tx.0).await
-    {
-        broken = Some(error.to_string());
     }
     let committed = match broken {
         Some(reason) => {
@@ -147,18 +146,6 @@ async fn commit_group(pool: &SqlitePool, doorbell: &Doorbell, group: Vec<Job>) {
     };
     for deliver in deliveries {
         deliver(committed.clone());
-    }
-}
-
-/// The savepoint statements before the next write of a group, in one round trip, after the last
-/// write succeeded (`Some(true)`: keep its changes), failed (`Some(false)`: undo them alone; the
-/// savepoint stays open and empty for the next write) or at the start (`None`). Every write runs
-/// under the savepoint `write`; COMMIT releases the last one.
-fn before_next(last: Option<bool>) -> &'static str {
-    match last {
-        None => "SAVEPOINT write",
-        Some(true) => "RELEASE write; SAVEPOINT write",
-        Some(false) => "ROLLBACK TO write",
     }
 }
 

@@ -425,10 +425,15 @@ pub async fn customers_come_with_their_tenants_attribute_ids(store: Arc<dyn Stor
         .get_customers_with_attribute_ids(&acme.tenant_id, &ids)
         .await
         .unwrap();
+    let found: Vec<&str> = customers.iter().map(|c| c.customer_id.as_str()).collect();
+    assert_eq!(
+        found,
+        ["C-2", "C-1"],
+        "the customers found, in the order asked"
+    );
     assert_eq!(
         customers,
-        store.get_customers(&acme.tenant_id, &ids).await.unwrap(),
-        "the customers found, in the order asked"
+        store.get_customers(&acme.tenant_id, &ids).await.unwrap()
     );
     assert_eq!(
         attribute_ids,

@@ -353,6 +353,28 @@ pub async fn writes_through_the_compatible_api_are_no_contact_and_keep_the_last(
         .await;
         assert_eq!(errors(&outcome), vec![None]);
     }
+    // An SDK call that changes the install is a contact too (written with the change).
+    sdk(
+        &*store,
+        &acme.tenant_id,
+        register("updated", "d2"),
+        options,
+        long_ago,
+    )
+    .await
+    .unwrap();
+    sdk(
+        &*store,
+        &acme.tenant_id,
+        SdkCommand::ProfileUpdate {
+            install: key(APP, "updated", "d2"),
+            patch: app_patch(&[("osversion", "15")]),
+        },
+        options,
+        Utc::now(),
+    )
+    .await
+    .unwrap();
 
     let deleted = store
         .expire_app_profiles(
@@ -364,6 +386,12 @@ pub async fn writes_through_the_compatible_api_are_no_contact_and_keep_the_last(
         .unwrap();
 
     assert_eq!(deleted, 1, "only the install whose SDK contact is old");
+    assert_eq!(
+        find_keys(&*store, &acme.tenant_id, user("updated"))
+            .await
+            .len(),
+        1
+    );
     assert!(
         find_keys(&*store, &acme.tenant_id, user("stale"))
             .await
