@@ -21,6 +21,26 @@ pub struct TenantAccess {
 }
 
 impl TenantAccess {
+    /// A tenant with its allow list parsed (an entry that does not parse is logged and left
+    /// out: the stored list is written normalised, so it means a damaged row).
+    pub fn new(tenant: Tenant) -> Self {
+        let allowed_ips = tenant
+            .allowed_ips
+            .iter()
+            .filter_map(|cidr| match cidr.parse::<IpNet>() {
+                Ok(net) => Some(net),
+                Err(_) => {
+                    tracing::warn!(tenant = %tenant.tenant_id, cidr, "ignoring unparsable allow-list entry");
+                    None
+                }
+            })
+            .collect();
+        TenantAccess {
+            tenant,
+            allowed_ips,
+        }
+    }
+
     /// Whether a client address may call for this tenant (an empty list allows everyone).
     pub fn allows(&self, ip: IpAddr) -> bool {
         let ip = canonical_ip(ip);
@@ -70,31 +90,22 @@ struct AccessView {
     app_owners: HashMap<String, String>,
     /// app id → the app with its options and device policy (the SDK routes read them).
     apps: HashMap<String, Arc<App>>,
+    /// tenant id → the tenant (console sessions name theirs by id).
+    tenants: HashMap<String, Arc<TenantAccess>>,
 }
 
 impl AccessView {
     fn build(snapshot: AccessSnapshot) -> Self {
-        let mut tenants = HashMap::new();
-        for tenant in snapshot.tenants {
-            let allowed_ips = tenant
-                .allowed_ips
-                .iter()
-                .filter_map(|cidr| match cidr.parse::<IpNet>() {
-                    Ok(net) => Some(net),
-                    Err(_) => {
-                        tracing::warn!(tenant = %tenant.tenant_id, cidr, "ignoring unparsable allow-list entry");
-                        None
-                    }
-                })
-                .collect();
-            tenants.insert(
-                tenant.tenant_id.clone(),
-                Arc::new(TenantAccess {
-                    tenant,
-                    allowed_ips,
-                }),
-            );
-        }
+        let tenants: HashMap<String, Arc<TenantAccess>> = snapshot
+            .tenants
+            .into_iter()
+            .map(|tenant| {
+                (
+                    tenant.tenant_id.clone(),
+                    Arc::new(TenantAccess::new(tenant)),
+                )
+            })
+            .collect();
         let mut keys = HashMap::new();
         for key in snapshot.profile_keys {
             if let Some(tenant) = tenants.get(&key.tenant_id) {
@@ -128,6 +139,7 @@ impl AccessView {
             keys,
             app_owners,
             apps,
+            tenants,
         }
     }
 }
@@ -198,6 +210,11 @@ impl AccessCache {
         let entry = view.keys.get(&presented)?;
         let live = entry.expires_at.is_none_or(|expires_at| now < expires_at);
         (live && digests_match(&entry.digest, &presented)).then(|| entry.principal.clone())
+    }
+
+    /// A tenant by id, as of the last reload.
+    pub fn tenant(&self, tenant_id: &str) -> Option<Arc<TenantAccess>> {
+        self.view().tenants.get(tenant_id).cloned()
     }
 
     /// An app (any tenant's) with its settings, as of the last reload.

@@ -26,7 +26,7 @@ mod signin;
 pub mod throttle;
 pub mod users;
 
-pub use scope::{session_tenant, tenant_access};
+pub use scope::session_tenant;
 
 use crate::state::AppState;
 use axum::Router;

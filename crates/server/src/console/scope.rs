@@ -10,7 +10,6 @@ use crate::state::AppState;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use ipnet::IpNet;
 use profilestore_store::model::Tenant;
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
@@ -44,30 +43,25 @@ pub fn no_tenant_chosen() -> Problem {
     )
 }
 
-/// The tenant of a session, read from the store (it may have been renamed or changed since).
-pub async fn session_tenant(state: &AppState, signed_in: &SignedIn) -> Result<Tenant, Problem> {
+/// The tenant of a session: from this node's access view (no query), or from the store when
+/// the view has not seen it yet (created within the last settings poll).
+pub async fn session_tenant(
+    state: &AppState,
+    signed_in: &SignedIn,
+) -> Result<Arc<TenantAccess>, Problem> {
     let tenant_id = signed_in.tenant_id().ok_or_else(no_tenant_chosen)?;
-    state.store.find_tenant(tenant_id).await?.ok_or_else(|| {
+    if let Some(tenant) = state.access.tenant(tenant_id) {
+        return Ok(tenant);
+    }
+    let tenant = state.store.find_tenant(tenant_id).await?.ok_or_else(|| {
         Problem::new(
             StatusCode::NOT_FOUND,
             "not-found",
             "Tenant not found",
             "the session's tenant no longer exists",
         )
-    })
-}
-
-/// The tenant as the native API's handlers take it.
-pub fn tenant_access(tenant: Tenant) -> Arc<TenantAccess> {
-    let allowed_ips = tenant
-        .allowed_ips
-        .iter()
-        .filter_map(|cidr| cidr.parse::<IpNet>().ok())
-        .collect();
-    Arc::new(TenantAccess {
-        tenant,
-        allowed_ips,
-    })
+    })?;
+    Ok(Arc::new(TenantAccess::new(tenant)))
 }
 
 impl FromRequestParts<AppState> for Scoped {
@@ -75,7 +69,7 @@ impl FromRequestParts<AppState> for Scoped {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
         let signed_in = signed_in(state, &parts.headers, &parts.method).await?;
-        let tenant = session_tenant(state, &signed_in).await?;
+        let tenant = session_tenant(state, &signed_in).await?.tenant.clone();
         Ok(Scoped { signed_in, tenant })
     }
 }

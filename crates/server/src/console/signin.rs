@@ -50,10 +50,10 @@ fn rfc3339(at: DateTime<Utc>) -> String {
 async fn view(state: &AppState, signed_in: &SignedIn) -> Result<SessionView, Problem> {
     let tenant = match signed_in.tenant_id() {
         Some(_) => {
-            let tenant = session_tenant(state, signed_in).await?;
+            let access = session_tenant(state, signed_in).await?;
             Some(TenantRef {
-                tenant_id: tenant.tenant_id,
-                name: tenant.name,
+                tenant_id: access.tenant.tenant_id.clone(),
+                name: access.tenant.name.clone(),
             })
         }
         None => None,

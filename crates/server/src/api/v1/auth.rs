@@ -64,8 +64,7 @@ async fn console_tenant(
     method: &Method,
 ) -> Result<Arc<TenantAccess>, Problem> {
     let signed_in = console::session::signed_in(state, headers, method).await?;
-    let tenant = console::session_tenant(state, &signed_in).await?;
-    Ok(console::tenant_access(tenant))
+    console::session_tenant(state, &signed_in).await
 }
 
 fn refused(refusal: Refusal) -> Response {
