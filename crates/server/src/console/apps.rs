@@ -2,11 +2,11 @@
 //! (the native API answers a key once, when it is created or rotated; rotation stays there).
 
 use super::scope::Scoped;
+use crate::api::v1::apps::find_app;
 use crate::api::v1::problem::Problem;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -20,20 +20,7 @@ pub async fn client_key(
     scoped: Scoped,
     Path(app_id): Path<String>,
 ) -> Result<Json<ClientKeyView>, Problem> {
-    let app = state
-        .store
-        .list_apps(scoped.tenant_id())
-        .await?
-        .into_iter()
-        .find(|app| app.app_id == app_id)
-        .ok_or_else(|| {
-            Problem::new(
-                StatusCode::NOT_FOUND,
-                "unknown-app",
-                "Unknown app",
-                format!("app {app_id} is unknown to this tenant"),
-            )
-        })?;
+    let app = find_app(&state, scoped.tenant_id(), &app_id).await?;
     let key = state
         .secret
         .unseal(&app.client_key)

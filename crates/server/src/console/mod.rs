@@ -122,3 +122,8 @@ pub fn spawn_pruner(store: Arc<dyn Store>, mut stopped: watch::Receiver<bool>) {
         }
     });
 }
+
+/// A time as the console's API prints it: RFC 3339, UTC, milliseconds.
+fn rfc3339(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}

@@ -5,7 +5,8 @@
 use super::session::{SignedIn, signed_in};
 use crate::access::TenantAccess;
 use crate::api::v1::ProblemJson;
-use crate::api::v1::problem::{Problem, ProblemField};
+use crate::api::v1::problem::Problem;
+pub use crate::api::v1::problem::invalid;
 use crate::state::AppState;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
@@ -115,12 +116,4 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
         let ProblemJson(body) = ProblemJson::from_request(request, state).await?;
         Ok(Body(body))
     }
-}
-
-/// One invalid field, as a 422 problem.
-pub fn invalid(field: &str, message: impl Into<String>) -> Problem {
-    Problem::validation(vec![ProblemField {
-        field: field.to_owned(),
-        message: message.into(),
-    }])
 }

@@ -3,6 +3,7 @@
 //! `tenant show-key|rotate-key|allow-ip|rate-limit` do, through the same store operations, and
 //! make this node see the change at once (others within one settings poll).
 
+use super::rfc3339;
 use super::scope::{Body, Scoped, invalid, operators_only};
 use crate::admin::{PROFILE_KEY_PREFIX, normalise_allow_list};
 use crate::api::v1::problem::Problem;
@@ -10,7 +11,7 @@ use crate::secrets::PlainSecret;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 /// Longest grace period the console offers for the old profile key.
@@ -29,10 +30,6 @@ pub struct TenantSettings {
     /// Whether this user may change the rate limit (operators only).
     can_set_rate_limit: bool,
     created_at: String,
-}
-
-fn rfc3339(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
 async fn reload(state: &AppState) {

@@ -3,6 +3,7 @@
 //! session may act on.
 
 use super::password::{verify_nobody, verify_password};
+use super::rfc3339;
 use super::scope::{Body, invalid, operators_only, session_tenant};
 use super::session::{self, SignedIn};
 use crate::api::v1::problem::Problem;
@@ -13,7 +14,7 @@ use axum::Json;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::Utc;
 use profilestore_store::console::{ConsoleSession, ConsoleUser};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -41,10 +42,6 @@ pub struct SessionView {
     /// Send this back as `X-CSRF-Token` on every request that changes something.
     csrf_token: String,
     expires_at: String,
-}
-
-fn rfc3339(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
 async fn view(state: &AppState, signed_in: &SignedIn) -> Result<SessionView, Problem> {

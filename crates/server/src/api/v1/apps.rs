@@ -3,7 +3,8 @@
 //! Options and policies are checked by core; secrets are sealed and never shown again.
 
 use super::body::{ProblemJson, present};
-use super::problem::{Problem, ProblemDocument, ProblemField};
+use super::problem::invalid;
+use super::problem::{Problem, ProblemDocument};
 use crate::access::TenantAccess;
 use crate::admin::{self, CLIENT_KEY_PREFIX, app_name_problem};
 use crate::secrets::PlainSecret;
@@ -154,17 +155,15 @@ fn unknown_app(app_id: &str) -> Problem {
     )
 }
 
-fn invalid(field: &str, message: &str) -> Problem {
-    Problem::validation(vec![ProblemField {
-        field: field.to_owned(),
-        message: message.to_owned(),
-    }])
-}
-
-async fn find_app(state: &AppState, tenant: &TenantAccess, app_id: &str) -> Result<App, Problem> {
+/// The tenant's app, read from the store (fresh after a change on any node), or 404.
+pub(crate) async fn find_app(
+    state: &AppState,
+    tenant_id: &str,
+    app_id: &str,
+) -> Result<App, Problem> {
     state
         .store
-        .list_apps(tenant_id(tenant))
+        .list_apps(tenant_id)
         .await?
         .into_iter()
         .find(|app| app.app_id == app_id)
@@ -241,7 +240,7 @@ pub async fn get(
     Extension(tenant): Extension<Arc<TenantAccess>>,
     Path(app_id): Path<String>,
 ) -> Result<Json<AppView>, Problem> {
-    let app = find_app(&state, &tenant, &app_id).await?;
+    let app = find_app(&state, tenant_id(&tenant), &app_id).await?;
     Ok(Json(view(&app, None)))
 }
 
@@ -256,7 +255,7 @@ pub async fn patch(
     Path(app_id): Path<String>,
     ProblemJson(change): ProblemJson<AppChange>,
 ) -> Result<Json<AppView>, Problem> {
-    let current = find_app(&state, &tenant, &app_id).await?;
+    let current = find_app(&state, tenant_id(&tenant), &app_id).await?;
     if let Some(problem) = change.name.as_deref().and_then(app_name_problem) {
         return Err(invalid("name", problem));
     }
@@ -309,7 +308,9 @@ pub async fn get_policy(
     Path(app_id): Path<String>,
 ) -> Result<Json<DevicePolicy>, Problem> {
     Ok(Json(
-        find_app(&state, &tenant, &app_id).await?.device_policy,
+        find_app(&state, tenant_id(&tenant), &app_id)
+            .await?
+            .device_policy,
     ))
 }
 

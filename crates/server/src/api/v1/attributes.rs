@@ -1,7 +1,8 @@
 //! `/v1/customer-attributes`: the tenant's schema registry of typed customer attributes.
 
 use super::body::{ProblemJson, present};
-use super::problem::{Problem, ProblemDocument, ProblemField};
+use super::problem::invalid;
+use super::problem::{Problem, ProblemDocument};
 use crate::access::TenantAccess;
 use crate::api::json_value::{attribute_value, typed_json};
 use crate::state::AppState;
@@ -181,13 +182,6 @@ fn optional_text(field: &str, value: Option<Value>) -> Result<Option<String>, Pr
         .filter(|v| !v.is_null())
         .map(|v| value_text(field, &v))
         .transpose()
-}
-
-fn invalid(field: &str, message: &str) -> Problem {
-    Problem::validation(vec![ProblemField {
-        field: field.to_owned(),
-        message: message.to_owned(),
-    }])
 }
 
 fn tenant_id(tenant: &TenantAccess) -> &str {

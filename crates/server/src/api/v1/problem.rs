@@ -196,3 +196,11 @@ impl IntoResponse for Problem {
         response
     }
 }
+
+/// One invalid field, as a 422 problem: the native API's and the console's refusals of a field.
+pub fn invalid(field: &str, message: impl Into<String>) -> Problem {
+    Problem::validation(vec![ProblemField {
+        field: field.to_owned(),
+        message: message.into(),
+    }])
+}

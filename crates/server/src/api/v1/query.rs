@@ -1,7 +1,8 @@
 //! Query strings of the native API, read strictly: repeated and comma-separated lists, numbers
 //! with bounds, and a 422 problem naming any parameter that is unknown or wrong.
 
-use super::problem::{Problem, ProblemField};
+use super::problem::Problem;
+pub use super::problem::invalid;
 use std::collections::HashMap;
 
 pub struct Query {
@@ -16,7 +17,7 @@ impl Query {
             if !known.contains(&name.as_ref()) {
                 return Err(invalid(
                     &name,
-                    &format!("unknown parameter; known: {}", known.join(", ")),
+                    format!("unknown parameter; known: {}", known.join(", ")),
                 ));
             }
             values
@@ -61,14 +62,7 @@ pub fn parse_integer(name: &str, value: &str, min: i64, max: i64) -> Result<i64,
         .ok_or_else(|| {
             invalid(
                 name,
-                &format!("an integer from {min} to {max}, not {value:?}"),
+                format!("an integer from {min} to {max}, not {value:?}"),
             )
         })
-}
-
-pub fn invalid(field: &str, message: &str) -> Problem {
-    Problem::validation(vec![ProblemField {
-        field: field.to_owned(),
-        message: message.to_owned(),
-    }])
 }

@@ -148,7 +148,7 @@ fn attempt_view(attempt: DeliveryAttempt) -> AttemptView {
 
 fn check_url(url: &str) -> Result<(), Problem> {
     if url.len() > MAX_URL {
-        return Err(invalid("url", &format!("at most {MAX_URL} characters")));
+        return Err(invalid("url", format!("at most {MAX_URL} characters")));
     }
     match reqwest::Url::parse(url) {
         Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.has_host() => Ok(()),
@@ -160,14 +160,11 @@ fn check_filter(event_types: &[String], attributes: &[String]) -> Result<(), Pro
     if event_types.len() > MAX_FILTER_ITEMS {
         return Err(invalid(
             "event_types",
-            &format!("at most {MAX_FILTER_ITEMS}"),
+            format!("at most {MAX_FILTER_ITEMS}"),
         ));
     }
     if attributes.len() > MAX_FILTER_ITEMS {
-        return Err(invalid(
-            "attributes",
-            &format!("at most {MAX_FILTER_ITEMS}"),
-        ));
+        return Err(invalid("attributes", format!("at most {MAX_FILTER_ITEMS}")));
     }
     match EventFilter::new(event_types.to_vec(), attributes.to_vec()) {
         Ok(_) => Ok(()),
