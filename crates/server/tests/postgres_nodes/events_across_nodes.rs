@@ -94,13 +94,23 @@ async fn one_node_at_a_time_delivers_a_webhook_every_event_once_in_order() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // One more event: delivered in seq order, so once it is in, any duplicate of the first 40
+    // would have arrived before it.
+    create(a, &acme.key, "sentinel").await;
+    while receiver.accepted().len() < EVENTS + 1 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the last event did not arrive"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let seqs: Vec<i64> = receiver
         .accepted()
         .iter()
         .map(|e| e["seq"].as_i64().unwrap())
         .collect();
-    assert_eq!(seqs, (1..=EVENTS as i64).collect::<Vec<_>>());
+    assert_eq!(seqs[..EVENTS], (1..=EVENTS as i64).collect::<Vec<_>>());
+    assert_eq!(seqs, (1..=EVENTS as i64 + 1).collect::<Vec<_>>());
     assert_eq!(receiver.inbox.most_in_flight.load(Ordering::SeqCst), 1);
     assert_eq!(receiver.inbox.forged.load(Ordering::SeqCst), 0);
 }
