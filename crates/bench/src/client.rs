@@ -67,8 +67,8 @@ impl Connection {
         key: Option<&str>,
         body: Option<Bytes>,
     ) -> anyhow::Result<Reply> {
-        let header = key.map(|key| ("key", key.to_owned()));
-        self.send_with(method, path, header, body).await
+        self.send_with(method, path, key.map(|key| ("key", key)), body)
+            .await
     }
 
     /// An SDK-API request: the app's client key in the `secretKey` header.
@@ -79,8 +79,8 @@ impl Connection {
         client_key: &str,
         body: Option<Bytes>,
     ) -> anyhow::Result<Reply> {
-        let header = Some(("secretkey", client_key.to_owned()));
-        self.send_with(method, path, header, body).await
+        self.send_with(method, path, Some(("secretkey", client_key)), body)
+            .await
     }
 
     /// A native-API request: the key as a bearer token.
@@ -91,8 +91,9 @@ impl Connection {
         key: &str,
         body: Option<Bytes>,
     ) -> anyhow::Result<Reply> {
-        let header = Some(("authorization", format!("Bearer {key}")));
-        self.send_with(method, path, header, body).await
+        let bearer = format!("Bearer {key}");
+        self.send_with(method, path, Some(("authorization", &bearer)), body)
+            .await
     }
 
     /// A request with one authentication header (name, value), or none.
@@ -100,7 +101,7 @@ impl Connection {
         &mut self,
         method: Method,
         path: &str,
-        auth: Option<(&str, String)>,
+        auth: Option<(&str, &str)>,
         body: Option<Bytes>,
     ) -> anyhow::Result<Reply> {
         let mut request = Request::builder()

@@ -86,8 +86,8 @@ pub async fn run(
             while Instant::now() < deadline {
                 sequence += 1;
                 let id = customer_id(sequence % profiles.max(1));
-                let body =
-                    json!({"customerId": id, "attributes": {"name": marker(sink, sequence)}});
+                let marker = marker(sink, sequence);
+                let body = json!({"customerId": id, "attributes": {"name": marker}});
                 let reply = connection
                     .send(
                         Method::PUT,
@@ -95,14 +95,18 @@ pub async fn run(
                         Some(&target.key),
                         Some(Bytes::from(body.to_string())),
                     )
-                    .await?;
+                    .await;
                 writes += 1;
-                if reply.status.as_u16() == 200 {
-                    acks.lock()
-                        .unwrap()
-                        .insert(marker(sink, sequence), Instant::now());
-                } else {
-                    errors += 1;
+                match reply {
+                    Ok(reply) if reply.status.as_u16() == 200 => {
+                        acks.lock().unwrap().insert(marker, Instant::now());
+                    }
+                    Ok(_) => errors += 1,
+                    // As the other workloads: a failed connection is an error, and a new one.
+                    Err(_) => {
+                        errors += 1;
+                        connection = Connection::open(&target.endpoint).await?;
+                    }
                 }
             }
             anyhow::Ok((writes, errors))

@@ -4,6 +4,7 @@ use crate::client::Connection;
 use crate::report::WorkloadResult;
 use crate::sdk_update;
 use crate::seed::{Target, customer_id};
+use anyhow::Context;
 use bytes::Bytes;
 use hdrhistogram::Histogram;
 use hyper::Method;
@@ -25,24 +26,6 @@ pub enum Workload {
     WriteBatch,
     /// SDK `profileupdate` of one monitored attribute (location) of a registered install.
     SdkUpdate,
-}
-
-/// How a request authenticates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Auth {
-    None,
-    /// The tenant's profile key (`key` header): the compatible API.
-    ProfileKey,
-    /// The app's client key (`secretKey` header): the SDK API.
-    ClientKey,
-}
-
-/// One request of a workload.
-struct Call {
-    method: Method,
-    path: String,
-    auth: Auth,
-    body: Option<Bytes>,
 }
 
 const BATCH_RECORDS: u64 = 100;
@@ -75,40 +58,52 @@ impl Workload {
         }
     }
 
-    /// The next request of this workload. `profiles`: how many profiles (for sdk_update: how
-    /// many registered installs) its random ids are drawn from.
-    fn request(self, target: &Target, profiles: u64, sequence: u64, rng: &mut impl Rng) -> Call {
-        let call = |method, path, auth, body| Call {
-            method,
-            path,
-            auth,
-            body,
-        };
+    /// The authentication header every request of this workload carries (name, value).
+    fn auth(self, target: &Target) -> anyhow::Result<Option<(&'static str, &str)>> {
+        Ok(match self {
+            Workload::Ceiling => None,
+            Workload::SdkUpdate => Some((
+                "secretkey",
+                target
+                    .client_key
+                    .as_deref()
+                    .context("sdk_update needs the app's client key")?,
+            )),
+            _ => Some(("key", target.key.as_str())),
+        })
+    }
+
+    /// The next request of this workload: method, path and body. `profiles`: how many
+    /// profiles (for sdk_update: how many registered installs) its random ids are drawn from.
+    fn request(
+        self,
+        target: &Target,
+        profiles: u64,
+        sequence: u64,
+        rng: &mut impl Rng,
+    ) -> (Method, String, Option<Bytes>) {
         let random = |rng: &mut dyn rand::RngCore| rng.random_range(0..profiles.max(1));
         match self {
-            Workload::Ceiling => call(Method::GET, "/healthz".to_owned(), Auth::None, None),
-            Workload::ReadCustomer => call(
+            Workload::Ceiling => (Method::GET, "/healthz".to_owned(), None),
+            Workload::ReadCustomer => (
                 Method::GET,
                 format!("/resources/v2/customerprofile/{}", customer_id(random(rng))),
-                Auth::ProfileKey,
                 None,
             ),
-            Workload::ReadDevices => call(
+            Workload::ReadDevices => (
                 Method::GET,
                 format!(
                     "/resources/v2/customerappprofile/{}?identifier=u{}",
                     target.app_id,
                     random(rng)
                 ),
-                Auth::ProfileKey,
                 None,
             ),
             Workload::WriteCustomer => {
                 let body = json!({"customerId": customer_id(random(rng)), "attributes": {"name": format!("Renamed {sequence}")}});
-                call(
+                (
                     Method::PUT,
                     "/resources/v2/customerprofile".to_owned(),
-                    Auth::ProfileKey,
                     Some(Bytes::from(body.to_string())),
                 )
             }
@@ -121,17 +116,15 @@ impl Workload {
                     })
                     .collect();
                 let body = json!({ "Records": records }).to_string();
-                call(
+                (
                     Method::PUT,
                     "/resources/v2/customerprofile".to_owned(),
-                    Auth::ProfileKey,
                     Some(Bytes::from(body)),
                 )
             }
-            Workload::SdkUpdate => call(
+            Workload::SdkUpdate => (
                 Method::POST,
                 format!("/api/v3/{}/profileupdate", target.app_id),
-                Auth::ClientKey,
                 Some(sdk_update::body(&target.app_id, random(rng), sequence)),
             ),
         }
@@ -181,20 +174,13 @@ pub async fn run(
                 requests: 0,
                 errors: 0,
             };
+            let auth = workload.auth(&target)?;
             let mut sequence = worker as u64 * 1_000_000_000;
             while Instant::now() < deadline {
                 sequence += 1;
-                let call = workload.request(&target, profiles, sequence, &mut rng);
+                let (method, path, body) = workload.request(&target, profiles, sequence, &mut rng);
                 let sent = Instant::now();
-                let header = match call.auth {
-                    Auth::None => None,
-                    Auth::ProfileKey => Some(("key", target.key.clone())),
-                    Auth::ClientKey => {
-                        Some(("secretkey", target.client_key.clone().unwrap_or_default()))
-                    }
-                };
-                let reply = connection.send_with(call.method, &call.path, header, call.body);
-                let ok = match reply.await {
+                let ok = match connection.send_with(method, &path, auth, body).await {
                     Ok(reply) => workload.succeeded(reply.status.as_u16(), &reply.body),
                     Err(_) => {
                         connection = Connection::open(&target.endpoint).await?;
