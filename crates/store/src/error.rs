@@ -11,6 +11,9 @@ pub enum StoreError {
     /// The database is unreachable or failed; the request may be retried.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// SQLite, driven through its C API on the hot paths, failed; the request may be retried.
+    #[error("database error: {0}")]
+    Sqlite(String),
     #[error("database migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
     /// A stored value could not be decoded: a bug or a hand-edited database.

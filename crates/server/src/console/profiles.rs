@@ -181,7 +181,7 @@ pub async fn edit(
         customer_id: id,
         attributes,
     };
-    let transid = uuid::Uuid::new_v4().to_string();
+    let transid = crate::api::compat::new_transid();
     let outcome = state
         .store
         .write_customers(

@@ -1,7 +1,10 @@
 //! Event delivery state in SQLite: webhooks, their attempts, relay cursors and retention.
-//! Writes go through the group writer, so a relay's progress shares the profile writes' fsync.
+//! Writes go through the group writer, so a relay's progress shares the profile writes' fsync;
+//! reads use the profile readers (the C API, see `raw`).
 
 use super::SqliteStore;
+use super::raw::Row;
+use super::readers::Readers;
 use super::rows::{from_millis, millis};
 use super::writer::GroupWriter;
 use crate::doorbell::Doorbell;
@@ -12,47 +15,51 @@ use crate::model::SealedSecret;
 use crate::webhooks::{DeliveryAttempt, DeliveryState, NewWebhook, Webhook, WebhookChange};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqlitePool};
 
 /// Rows deleted per retention transaction, so that pruning never holds the writer for long.
 const PRUNE_BATCH: i64 = 5_000;
 
-fn webhook_from_row(row: &SqliteRow) -> StoreResult<Webhook> {
-    let event_types: String = row.try_get("event_types")?;
-    let attributes: String = row.try_get("attributes")?;
+/// The webhook columns every query returns, in the order `webhook_from_row` reads.
+macro_rules! webhook_columns {
+    () => {
+        "tenant_id, webhook_id, url, event_types, attributes, enabled, secret_digest, \
+         secret_sealed, created_at, updated_at, cursor, attempts, failing_since, next_attempt_at, \
+         disabled_reason"
+    };
+}
+
+fn webhook_from_row(row: &Row<'_>) -> StoreResult<Webhook> {
     Ok(Webhook {
-        tenant_id: row.try_get("tenant_id")?,
-        webhook_id: row.try_get("webhook_id")?,
-        url: row.try_get("url")?,
-        event_types: serde_json::from_str(&event_types)?,
-        attributes: serde_json::from_str(&attributes)?,
-        enabled: row.try_get("enabled")?,
+        tenant_id: row.text(0)?.to_owned(),
+        webhook_id: row.text(1)?.to_owned(),
+        url: row.text(2)?.to_owned(),
+        event_types: serde_json::from_str(row.text(3)?)?,
+        attributes: serde_json::from_str(row.text(4)?)?,
+        enabled: row.flag(5),
         secret: SealedSecret {
-            digest: row.try_get("secret_digest")?,
-            sealed: row.try_get("secret_sealed")?,
+            digest: row.text(6)?.to_owned(),
+            sealed: row.blob(7),
         },
-        created_at: from_millis(row.try_get("created_at")?)?,
-        updated_at: from_millis(row.try_get("updated_at")?)?,
+        created_at: from_millis(row.int(8))?,
+        updated_at: from_millis(row.int(9))?,
         state: DeliveryState {
-            cursor: row.try_get("cursor")?,
-            attempts: row.try_get::<i64, _>("attempts")?.try_into().unwrap_or(0),
-            failing_since: row
-                .try_get::<Option<i64>, _>("failing_since")?
-                .map(from_millis)
-                .transpose()?,
-            next_attempt_at: from_millis(row.try_get("next_attempt_at")?)?,
-            disabled_reason: row.try_get("disabled_reason")?,
+            cursor: row.int(10),
+            attempts: row.int(11).try_into().unwrap_or(0),
+            failing_since: row.int_opt(12).map(from_millis).transpose()?,
+            next_attempt_at: from_millis(row.int(13))?,
+            disabled_reason: row.text_opt(14)?.map(str::to_owned),
         },
     })
 }
 
-pub(super) async fn latest_seq(reader: &SqlitePool, tenant: &str) -> StoreResult<i64> {
-    let seq: Option<i64> =
-        sqlx::query_scalar("SELECT last_seq FROM event_sequences WHERE tenant_id = ?")
-            .bind(tenant)
-            .fetch_optional(reader)
-            .await?;
+pub(super) fn latest_seq(readers: &Readers, tenant: &str) -> StoreResult<i64> {
+    let seq = readers.read(|conn| {
+        conn.query_first(
+            "SELECT last_seq FROM event_sequences WHERE tenant_id = ?",
+            &[tenant.into()],
+            |row| Ok(row.int(0)),
+        )
+    })?;
     Ok(seq.unwrap_or(0))
 }
 
@@ -67,54 +74,67 @@ pub(super) async fn create(
     group
         .write(move |tx| {
             Box::pin(async move {
+                let event_types = serde_json::to_string(&new.event_types)?;
+                let attributes = serde_json::to_string(&new.attributes)?;
                 // A new webhook receives the events written after it exists.
-                let row = sqlx::query(
-                    "INSERT INTO webhooks (tenant_id, webhook_id, url, event_types, attributes, enabled, \
-                     secret_digest, secret_sealed, created_at, updated_at, cursor, next_attempt_at) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, \
-                     COALESCE((SELECT last_seq FROM event_sequences WHERE tenant_id = ?1), 0), ?9) \
-                     RETURNING *",
-                )
-                .bind(&tenant)
-                .bind(&webhook_id)
-                .bind(&new.url)
-                .bind(serde_json::to_string(&new.event_types)?)
-                .bind(serde_json::to_string(&new.attributes)?)
-                .bind(new.enabled)
-                .bind(&new.secret.digest)
-                .bind(&new.secret.sealed)
-                .bind(millis(now))
-                .fetch_one(&mut *tx.0)
-                .await?;
-                webhook_from_row(&row)
+                let created = tx.0.query_first(
+                    concat!(
+                        "INSERT INTO webhooks (tenant_id, webhook_id, url, event_types, attributes, enabled, \
+                         secret_digest, secret_sealed, created_at, updated_at, cursor, next_attempt_at) \
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, \
+                         COALESCE((SELECT last_seq FROM event_sequences WHERE tenant_id = ?1), 0), ?9) \
+                         RETURNING ",
+                        webhook_columns!()
+                    ),
+                    &[
+                        tenant.as_str().into(),
+                        webhook_id.as_str().into(),
+                        new.url.as_str().into(),
+                        event_types.as_str().into(),
+                        attributes.as_str().into(),
+                        new.enabled.into(),
+                        new.secret.digest.as_str().into(),
+                        new.secret.sealed.as_slice().into(),
+                        millis(now).into(),
+                    ],
+                    webhook_from_row,
+                )?;
+                created.ok_or_else(|| crate::StoreError::Sqlite("INSERT returned no row".into()))
             })
         })
         .await
 }
 
-pub(super) async fn list(reader: &SqlitePool, tenant: &str) -> StoreResult<Vec<Webhook>> {
-    sqlx::query("SELECT * FROM webhooks WHERE tenant_id = ? ORDER BY created_at, webhook_id")
-        .bind(tenant)
-        .fetch_all(reader)
-        .await?
-        .iter()
-        .map(webhook_from_row)
-        .collect()
+pub(super) fn list(readers: &Readers, tenant: &str) -> StoreResult<Vec<Webhook>> {
+    readers.read(|conn| {
+        conn.query(
+            concat!(
+                "SELECT ",
+                webhook_columns!(),
+                " FROM webhooks WHERE tenant_id = ? ORDER BY created_at, webhook_id"
+            ),
+            &[tenant.into()],
+            webhook_from_row,
+        )
+    })
 }
 
-pub(super) async fn get(
-    reader: &SqlitePool,
+pub(super) fn get(
+    readers: &Readers,
     tenant: &str,
     webhook_id: &str,
 ) -> StoreResult<Option<Webhook>> {
-    sqlx::query("SELECT * FROM webhooks WHERE tenant_id = ? AND webhook_id = ?")
-        .bind(tenant)
-        .bind(webhook_id)
-        .fetch_optional(reader)
-        .await?
-        .as_ref()
-        .map(webhook_from_row)
-        .transpose()
+    readers.read(|conn| {
+        conn.query_first(
+            concat!(
+                "SELECT ",
+                webhook_columns!(),
+                " FROM webhooks WHERE tenant_id = ? AND webhook_id = ?"
+            ),
+            &[tenant.into(), webhook_id.into()],
+            webhook_from_row,
+        )
+    })
 }
 
 pub(super) async fn change(
@@ -133,28 +153,31 @@ pub(super) async fn change(
                 let restart = change.enabled == Some(true) || change.replay_from.is_some();
                 // Any change takes the lease away, so a relay in the middle of a delivery
                 // run stops and the next claim reads the new configuration and cursor.
-                let row = sqlx::query(
-                    "UPDATE webhooks SET url = COALESCE(?3, url), event_types = COALESCE(?4, event_types), \
-                     attributes = COALESCE(?5, attributes), enabled = COALESCE(?6, enabled), \
-                     cursor = COALESCE(?7 - 1, cursor), updated_at = ?8, lease_owner = NULL, lease_until = 0, \
-                     attempts = CASE WHEN ?9 THEN 0 ELSE attempts END, \
-                     failing_since = CASE WHEN ?9 THEN NULL ELSE failing_since END, \
-                     next_attempt_at = CASE WHEN ?9 THEN ?8 ELSE next_attempt_at END, \
-                     disabled_reason = CASE WHEN ?9 THEN NULL ELSE disabled_reason END \
-                     WHERE tenant_id = ?1 AND webhook_id = ?2 RETURNING *",
+                tx.0.query_first(
+                    concat!(
+                        "UPDATE webhooks SET url = COALESCE(?3, url), event_types = COALESCE(?4, event_types), \
+                         attributes = COALESCE(?5, attributes), enabled = COALESCE(?6, enabled), \
+                         cursor = COALESCE(?7 - 1, cursor), updated_at = ?8, lease_owner = NULL, lease_until = 0, \
+                         attempts = CASE WHEN ?9 THEN 0 ELSE attempts END, \
+                         failing_since = CASE WHEN ?9 THEN NULL ELSE failing_since END, \
+                         next_attempt_at = CASE WHEN ?9 THEN ?8 ELSE next_attempt_at END, \
+                         disabled_reason = CASE WHEN ?9 THEN NULL ELSE disabled_reason END \
+                         WHERE tenant_id = ?1 AND webhook_id = ?2 RETURNING ",
+                        webhook_columns!()
+                    ),
+                    &[
+                        tenant.as_str().into(),
+                        webhook_id.as_str().into(),
+                        change.url.as_ref().into(),
+                        event_types.as_ref().into(),
+                        attributes.as_ref().into(),
+                        change.enabled.into(),
+                        change.replay_from.into(),
+                        millis(now).into(),
+                        restart.into(),
+                    ],
+                    webhook_from_row,
                 )
-                .bind(&tenant)
-                .bind(&webhook_id)
-                .bind(&change.url)
-                .bind(event_types)
-                .bind(attributes)
-                .bind(change.enabled)
-                .bind(change.replay_from)
-                .bind(millis(now))
-                .bind(restart)
-                .fetch_optional(&mut *tx.0)
-                .await?;
-                row.as_ref().map(webhook_from_row).transpose()
             })
         })
         .await
@@ -169,80 +192,67 @@ pub(super) async fn delete(
     group
         .write(move |tx| {
             Box::pin(async move {
-                sqlx::query(
+                let key = [tenant.as_str().into(), webhook_id.as_str().into()];
+                tx.0.execute(
                     "DELETE FROM webhook_deliveries WHERE tenant_id = ? AND webhook_id = ?",
-                )
-                .bind(&tenant)
-                .bind(&webhook_id)
-                .execute(&mut *tx.0)
-                .await?;
-                let deleted =
-                    sqlx::query("DELETE FROM webhooks WHERE tenant_id = ? AND webhook_id = ?")
-                        .bind(&tenant)
-                        .bind(&webhook_id)
-                        .execute(&mut *tx.0)
-                        .await?
-                        .rows_affected();
+                    &key,
+                )?;
+                let deleted = tx.0.execute(
+                    "DELETE FROM webhooks WHERE tenant_id = ? AND webhook_id = ?",
+                    &key,
+                )?;
                 Ok(deleted > 0)
             })
         })
         .await
 }
 
-pub(super) async fn deliveries(
-    reader: &SqlitePool,
+pub(super) fn deliveries(
+    readers: &Readers,
     tenant: &str,
     webhook_id: &str,
     limit: u32,
 ) -> StoreResult<Vec<DeliveryAttempt>> {
-    sqlx::query(
-        "SELECT * FROM webhook_deliveries WHERE tenant_id = ? AND webhook_id = ? \
-         ORDER BY delivery_id DESC LIMIT ?",
-    )
-    .bind(tenant)
-    .bind(webhook_id)
-    .bind(i64::from(limit))
-    .fetch_all(reader)
-    .await?
-    .iter()
-    .map(|row| {
-        Ok(DeliveryAttempt {
-            attempted_at: from_millis(row.try_get("attempted_at")?)?,
-            seq: row.try_get("seq")?,
-            event_id: row.try_get("event_id")?,
-            status: row
-                .try_get::<Option<i64>, _>("status")?
-                .and_then(|s| u16::try_from(s).ok()),
-            error: row.try_get("error")?,
-            duration_ms: row
-                .try_get::<i64, _>("duration_ms")?
-                .try_into()
-                .unwrap_or(u32::MAX),
-            succeeded: row.try_get("succeeded")?,
-        })
+    readers.read(|conn| {
+        conn.query(
+            "SELECT attempted_at, seq, event_id, status, error, duration_ms, succeeded \
+             FROM webhook_deliveries WHERE tenant_id = ? AND webhook_id = ? \
+             ORDER BY delivery_id DESC LIMIT ?",
+            &[tenant.into(), webhook_id.into(), i64::from(limit).into()],
+            |row| {
+                Ok(DeliveryAttempt {
+                    attempted_at: from_millis(row.int(0))?,
+                    seq: row.int(1),
+                    event_id: row.text(2)?.to_owned(),
+                    status: row.int_opt(3).and_then(|s| u16::try_from(s).ok()),
+                    error: row.text_opt(4)?.map(str::to_owned),
+                    duration_ms: row.int(5).try_into().unwrap_or(u32::MAX),
+                    succeeded: row.flag(6),
+                })
+            },
+        )
     })
-    .collect()
 }
 
 /// Webhooks due for delivery: enabled, past their backoff, not leased, behind their log.
 pub(super) async fn claim(
     group: &GroupWriter,
-    reader: &SqlitePool,
+    readers: &Readers,
     owner: &str,
     now: DateTime<Utc>,
     until: DateTime<Utc>,
     limit: u32,
 ) -> StoreResult<Vec<Webhook>> {
-    let due: Vec<(String, String)> = sqlx::query_as(
-        "SELECT w.tenant_id, w.webhook_id FROM webhooks w \
-         JOIN event_sequences s ON s.tenant_id = w.tenant_id \
-         WHERE w.enabled = 1 AND w.next_attempt_at <= ?1 AND w.lease_until <= ?1 AND s.last_seq > w.cursor \
-         LIMIT ?2",
-    )
-    .bind(millis(now))
-    .bind(i64::from(limit))
-    .fetch_all(reader)
-    .await?;
+    let due: Vec<(String, String)> = readers.read(|conn| {
+        conn.query(
+            "SELECT w.tenant_id, w.webhook_id FROM webhooks w \
+             JOIN event_sequences s ON s.tenant_id = w.tenant_id \
+             WHERE w.enabled = 1 AND w.next_attempt_at <= ?1 AND w.lease_until <= ?1 \
+             AND s.last_seq > w.cursor LIMIT ?2",
+            &[millis(now).into(), i64::from(limit).into()],
+            |row| Ok((row.text(0)?.to_owned(), row.text(1)?.to_owned())),
+        )
+    })?;
     if due.is_empty() {
         return Ok(Vec::new());
     }
@@ -253,21 +263,23 @@ pub(super) async fn claim(
                 let mut claimed = Vec::new();
                 for (tenant, webhook_id) in due {
                     // Claimed one by one, each only if still free: no statement spans tenants.
-                    let row = sqlx::query(
-                        "UPDATE webhooks SET lease_owner = ?3, lease_until = ?4 \
-                         WHERE tenant_id = ?1 AND webhook_id = ?2 AND enabled = 1 AND lease_until <= ?5 \
-                         RETURNING *",
-                    )
-                    .bind(&tenant)
-                    .bind(&webhook_id)
-                    .bind(&owner)
-                    .bind(millis(until))
-                    .bind(millis(now))
-                    .fetch_optional(&mut *tx.0)
-                    .await?;
-                    if let Some(row) = row {
-                        claimed.push(webhook_from_row(&row)?);
-                    }
+                    let row = tx.0.query_first(
+                        concat!(
+                            "UPDATE webhooks SET lease_owner = ?3, lease_until = ?4 \
+                             WHERE tenant_id = ?1 AND webhook_id = ?2 AND enabled = 1 \
+                             AND lease_until <= ?5 RETURNING ",
+                            webhook_columns!()
+                        ),
+                        &[
+                            tenant.as_str().into(),
+                            webhook_id.as_str().into(),
+                            owner.as_str().into(),
+                            millis(until).into(),
+                            millis(now).into(),
+                        ],
+                        webhook_from_row,
+                    )?;
+                    claimed.extend(row);
                 }
                 Ok(claimed)
             })
@@ -292,43 +304,42 @@ pub(super) async fn advance(
     group
         .write(move |tx| {
             Box::pin(async move {
-                let held = sqlx::query(
+                let held = tx.0.execute(
                     "UPDATE webhooks SET cursor = ?4, attempts = ?5, failing_since = ?6, next_attempt_at = ?7, \
                      disabled_reason = ?8, enabled = ?9, lease_until = ?10 \
                      WHERE tenant_id = ?1 AND webhook_id = ?2 AND lease_owner = ?3",
-                )
-                .bind(&tenant)
-                .bind(&webhook_id)
-                .bind(&owner)
-                .bind(state.cursor)
-                .bind(i64::from(state.attempts))
-                .bind(state.failing_since.map(millis))
-                .bind(millis(state.next_attempt_at))
-                .bind(&state.disabled_reason)
-                .bind(enabled)
-                .bind(millis(lease_until))
-                .execute(&mut *tx.0)
-                .await?
-                .rows_affected()
-                    > 0;
+                    &[
+                        tenant.as_str().into(),
+                        webhook_id.as_str().into(),
+                        owner.as_str().into(),
+                        state.cursor.into(),
+                        i64::from(state.attempts).into(),
+                        state.failing_since.map(millis).into(),
+                        millis(state.next_attempt_at).into(),
+                        state.disabled_reason.as_ref().into(),
+                        enabled.into(),
+                        millis(lease_until).into(),
+                    ],
+                )? > 0;
                 if held {
                     for attempt in &attempts {
-                        sqlx::query(
+                        let delivery_id = uuid::Uuid::now_v7().to_string();
+                        tx.0.execute(
                             "INSERT INTO webhook_deliveries (tenant_id, webhook_id, delivery_id, attempted_at, seq, \
                              event_id, status, error, duration_ms, succeeded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        )
-                        .bind(&tenant)
-                        .bind(&webhook_id)
-                        .bind(uuid::Uuid::now_v7().to_string())
-                        .bind(millis(attempt.attempted_at))
-                        .bind(attempt.seq)
-                        .bind(&attempt.event_id)
-                        .bind(attempt.status.map(i64::from))
-                        .bind(&attempt.error)
-                        .bind(i64::from(attempt.duration_ms))
-                        .bind(attempt.succeeded)
-                        .execute(&mut *tx.0)
-                        .await?;
+                            &[
+                                tenant.as_str().into(),
+                                webhook_id.as_str().into(),
+                                delivery_id.as_str().into(),
+                                millis(attempt.attempted_at).into(),
+                                attempt.seq.into(),
+                                attempt.event_id.as_str().into(),
+                                attempt.status.map(i64::from).into(),
+                                attempt.error.as_ref().into(),
+                                i64::from(attempt.duration_ms).into(),
+                                attempt.succeeded.into(),
+                            ],
+                        )?;
                     }
                 }
                 Ok(held)
@@ -340,7 +351,7 @@ pub(super) async fn advance(
 /// Tenants whose log is ahead of `relay`'s cursor, leased to `owner`: (tenant, cursor).
 pub(super) async fn claim_relay(
     group: &GroupWriter,
-    reader: &SqlitePool,
+    readers: &Readers,
     relay: &str,
     owner: &str,
     now: DateTime<Utc>,
@@ -348,16 +359,15 @@ pub(super) async fn claim_relay(
     limit: u32,
 ) -> StoreResult<Vec<(String, i64)>> {
     // A tenant the relay has not seen yet starts at the beginning of its log.
-    let due: Vec<String> = sqlx::query_scalar(
-        "SELECT s.tenant_id FROM event_sequences s \
-         LEFT JOIN relay_cursors r ON r.tenant_id = s.tenant_id AND r.relay = ?1 \
-         WHERE s.last_seq > COALESCE(r.cursor, 0) AND COALESCE(r.lease_until, 0) <= ?2 LIMIT ?3",
-    )
-    .bind(relay)
-    .bind(millis(now))
-    .bind(i64::from(limit))
-    .fetch_all(reader)
-    .await?;
+    let due: Vec<String> = readers.read(|conn| {
+        conn.query(
+            "SELECT s.tenant_id FROM event_sequences s \
+             LEFT JOIN relay_cursors r ON r.tenant_id = s.tenant_id AND r.relay = ?1 \
+             WHERE s.last_seq > COALESCE(r.cursor, 0) AND COALESCE(r.lease_until, 0) <= ?2 LIMIT ?3",
+            &[relay.into(), millis(now).into(), i64::from(limit).into()],
+            |row| Ok(row.text(0)?.to_owned()),
+        )
+    })?;
     if due.is_empty() {
         return Ok(Vec::new());
     }
@@ -368,19 +378,20 @@ pub(super) async fn claim_relay(
                 let mut claimed = Vec::new();
                 for tenant in due {
                     // Created at 0 if missing, claimed only if free: one statement either way.
-                    let cursor: Option<i64> = sqlx::query_scalar(
+                    let cursor = tx.0.query_first(
                         "INSERT INTO relay_cursors (tenant_id, relay, cursor, lease_owner, lease_until) \
                          VALUES (?1, ?2, 0, ?3, ?4) ON CONFLICT (tenant_id, relay) DO UPDATE \
                          SET lease_owner = excluded.lease_owner, lease_until = excluded.lease_until \
                          WHERE relay_cursors.lease_until <= ?5 RETURNING cursor",
-                    )
-                    .bind(&tenant)
-                    .bind(&relay)
-                    .bind(&owner)
-                    .bind(millis(until))
-                    .bind(millis(now))
-                    .fetch_optional(&mut *tx.0)
-                    .await?;
+                        &[
+                            tenant.as_str().into(),
+                            relay.as_str().into(),
+                            owner.as_str().into(),
+                            millis(until).into(),
+                            millis(now).into(),
+                        ],
+                        |row| Ok(row.int(0)),
+                    )?;
                     if let Some(cursor) = cursor {
                         claimed.push((tenant, cursor));
                     }
@@ -403,18 +414,17 @@ pub(super) async fn advance_relay(
     group
         .write(move |tx| {
             Box::pin(async move {
-                let held = sqlx::query(
+                let held = tx.0.execute(
                     "UPDATE relay_cursors SET cursor = ?4, lease_until = ?5 \
                      WHERE tenant_id = ?1 AND relay = ?2 AND lease_owner = ?3",
-                )
-                .bind(&tenant)
-                .bind(&relay)
-                .bind(&owner)
-                .bind(cursor)
-                .bind(millis(lease_until))
-                .execute(&mut *tx.0)
-                .await?
-                .rows_affected();
+                    &[
+                        tenant.as_str().into(),
+                        relay.as_str().into(),
+                        owner.as_str().into(),
+                        cursor.into(),
+                        millis(lease_until).into(),
+                    ],
+                )?;
                 Ok(held > 0)
             })
         })
@@ -429,20 +439,15 @@ pub(super) async fn prune(group: &GroupWriter, before: DateTime<Utc>) -> StoreRe
         let deleted = group
             .write(move |tx| {
                 Box::pin(async move {
-                    let deleted = sqlx::query(
+                    tx.0.execute(
                         "DELETE FROM outbox WHERE rowid IN (SELECT o.rowid FROM outbox o WHERE o.occurred_at < ?1 \
                          AND o.seq <= COALESCE((SELECT MIN(w.cursor) FROM webhooks w \
                              WHERE w.tenant_id = o.tenant_id AND w.enabled = 1), o.seq) \
                          AND o.seq <= COALESCE((SELECT MIN(r.cursor) FROM relay_cursors r \
                              WHERE r.tenant_id = o.tenant_id AND r.lease_until >= ?1), o.seq) \
                          LIMIT ?2)",
+                        &[millis(before).into(), PRUNE_BATCH.into()],
                     )
-                    .bind(millis(before))
-                    .bind(PRUNE_BATCH)
-                    .execute(&mut *tx.0)
-                    .await?
-                    .rows_affected();
-                    Ok(deleted)
                 })
             })
             .await?;
@@ -455,10 +460,10 @@ pub(super) async fn prune(group: &GroupWriter, before: DateTime<Utc>) -> StoreRe
     group
         .write(move |tx| {
             Box::pin(async move {
-                sqlx::query("DELETE FROM webhook_deliveries WHERE attempted_at < ?")
-                    .bind(millis(before))
-                    .execute(&mut *tx.0)
-                    .await?;
+                tx.0.execute(
+                    "DELETE FROM webhook_deliveries WHERE attempted_at < ?",
+                    &[millis(before).into()],
+                )?;
                 Ok(())
             })
         })
@@ -473,7 +478,10 @@ impl EventDelivery for SqliteStore {
     }
 
     async fn latest_event_seq(&self, tenant_id: &str) -> StoreResult<i64> {
-        timed("latest_event_seq", latest_seq(&self.reader, tenant_id)).await
+        timed("latest_event_seq", async {
+            latest_seq(&self.readers, tenant_id)
+        })
+        .await
     }
 
     async fn create_webhook(
@@ -491,11 +499,14 @@ impl EventDelivery for SqliteStore {
     }
 
     async fn list_webhooks(&self, tenant_id: &str) -> StoreResult<Vec<Webhook>> {
-        timed("list_webhooks", list(&self.reader, tenant_id)).await
+        timed("list_webhooks", async { list(&self.readers, tenant_id) }).await
     }
 
     async fn get_webhook(&self, tenant_id: &str, webhook_id: &str) -> StoreResult<Option<Webhook>> {
-        timed("get_webhook", get(&self.reader, tenant_id, webhook_id)).await
+        timed("get_webhook", async {
+            get(&self.readers, tenant_id, webhook_id)
+        })
+        .await
     }
 
     async fn change_webhook(
@@ -522,10 +533,9 @@ impl EventDelivery for SqliteStore {
         webhook_id: &str,
         limit: u32,
     ) -> StoreResult<Vec<DeliveryAttempt>> {
-        timed(
-            "webhook_deliveries",
-            deliveries(&self.reader, tenant_id, webhook_id, limit),
-        )
+        timed("webhook_deliveries", async {
+            deliveries(&self.readers, tenant_id, webhook_id, limit)
+        })
         .await
     }
 
@@ -538,7 +548,7 @@ impl EventDelivery for SqliteStore {
     ) -> StoreResult<Vec<Webhook>> {
         timed(
             "claim_webhooks",
-            claim(&self.group, &self.reader, owner, now, until, limit),
+            claim(&self.group, &self.readers, owner, now, until, limit),
         )
         .await
     }
@@ -567,7 +577,7 @@ impl EventDelivery for SqliteStore {
     ) -> StoreResult<Vec<(String, i64)>> {
         timed(
             "claim_relay",
-            claim_relay(&self.group, &self.reader, relay, owner, now, until, limit),
+            claim_relay(&self.group, &self.readers, relay, owner, now, until, limit),
         )
         .await
     }

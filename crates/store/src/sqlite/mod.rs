@@ -3,9 +3,12 @@
 //! `IMMEDIATE`, and a pool of read-only connections that never wait for the writer.
 
 mod admin;
+mod checkpointer;
 mod console;
 mod delivery;
 mod pending;
+mod raw;
+mod readers;
 mod rows;
 mod tx;
 mod writer;
@@ -29,17 +32,17 @@ use profilestore_core::customer::CustomerProfile;
 use profilestore_core::ids::{AppId, CustomerId};
 use profilestore_core::schema::evolution::DefinitionPatch;
 use profilestore_core::schema::{AttributeDefinition, Schema};
+use readers::Readers;
 use rows::{
-    fetch_app_profiles, fetch_app_profiles_by_push_id, fetch_customers, fetch_customers_by,
-    fetch_customers_by_value, fetch_customers_with_attribute_ids, fetch_definitions,
-    fetch_linked_app_profiles, from_millis, millis,
+    fetch_app_profiles, fetch_app_profiles_by_push_id, fetch_attribute_ids, fetch_customers,
+    fetch_customers_by, fetch_customers_by_value, fetch_customers_with_attribute_ids,
+    fetch_definitions, fetch_linked_app_profiles, from_millis, millis,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::Duration;
-use tx::SqliteTx;
 use writer::GroupWriter;
 
 /// How long a connection waits for another process's write lock (an admin command) before
@@ -51,7 +54,10 @@ pub const DEFAULT_READERS: u32 = 8;
 
 pub struct SqliteStore {
     writer: SqlitePool,
+    /// Listings, admin, delivery and console reads.
     reader: SqlitePool,
+    /// The profile reads, through the C API on the calling thread.
+    readers: Readers,
     /// Profile writes go through group commit; admin writes use `writer` directly.
     group: GroupWriter,
     doorbell: crate::Doorbell,
@@ -73,30 +79,35 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(false);
+        let path = options.get_filename().to_path_buf();
+        if path.as_os_str().is_empty() || path.as_os_str() == ":memory:" {
+            return Err(StoreError::Config(
+                "an in-memory SQLite database cannot be shared by the server's connections; \
+                 give a file"
+                    .into(),
+            ));
+        }
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
             .connect_with(options.clone())
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
+        let readers_wanted = open.max_connections.unwrap_or(DEFAULT_READERS);
         let reader = SqlitePoolOptions::new()
-            .max_connections(open.max_connections.unwrap_or(DEFAULT_READERS))
+            .max_connections(readers_wanted)
             .connect_with(options.read_only(true))
             .await?;
         let doorbell = crate::Doorbell::default();
-        let group = GroupWriter::start(writer.clone(), doorbell.clone());
+        let group = GroupWriter::start(&path, BUSY_TIMEOUT, doorbell.clone())?;
+        let readers = Readers::new(path, BUSY_TIMEOUT, readers_wanted as usize);
         Ok(SqliteStore {
             writer,
             reader,
+            readers,
             group,
             doorbell,
         })
-    }
-
-    async fn begin_write(&self) -> StoreResult<SqliteTx> {
-        Ok(SqliteTx::new(
-            self.writer.begin_with("BEGIN IMMEDIATE").await?,
-        ))
     }
 }
 
@@ -226,8 +237,8 @@ impl Store for SqliteStore {
         ids: &[CustomerId],
     ) -> StoreResult<Vec<CustomerProfile>> {
         timed("get_customers", async {
-            let mut conn = self.reader.acquire().await?;
-            fetch_customers(&mut conn, tenant_id, ids).await
+            self.readers
+                .read(|conn| fetch_customers(conn, tenant_id, ids))
         })
         .await
     }
@@ -237,10 +248,10 @@ impl Store for SqliteStore {
         tenant_id: &str,
         lookup: &CustomerLookup,
     ) -> StoreResult<Vec<CustomerProfile>> {
-        timed(
-            "find_customers",
-            fetch_customers_by(&self.reader, tenant_id, lookup),
-        )
+        timed("find_customers", async {
+            self.readers
+                .read(|conn| fetch_customers_by(conn, tenant_id, lookup))
+        })
         .await
     }
 
@@ -264,9 +275,10 @@ impl Store for SqliteStore {
     }
 
     async fn schema(&self, tenant_id: &str) -> StoreResult<Schema> {
-        Ok(Schema::new(
-            fetch_definitions(&self.reader, tenant_id).await?,
-        ))
+        let definitions = self
+            .readers
+            .read(|conn| fetch_definitions(conn, tenant_id))?;
+        Ok(Schema::new(definitions))
     }
 
     async fn create_definition(
@@ -331,21 +343,16 @@ impl Store for SqliteStore {
         attribute_id: i64,
         sort_key: &[u8],
     ) -> StoreResult<Vec<CustomerProfile>> {
-        timed(
-            "find_customers_by_value",
-            fetch_customers_by_value(&self.reader, tenant_id, attribute_id, sort_key),
-        )
+        timed("find_customers_by_value", async {
+            self.readers
+                .read(|conn| fetch_customers_by_value(conn, tenant_id, attribute_id, sort_key))
+        })
         .await
     }
 
     async fn custom_attribute_ids(&self, tenant_id: &str) -> StoreResult<HashMap<String, i64>> {
-        let rows = sqlx::query("SELECT name, id FROM custom_attributes WHERE tenant_id = ?")
-            .bind(tenant_id)
-            .fetch_all(&self.reader)
-            .await?;
-        rows.iter()
-            .map(|row| Ok((row.try_get("name")?, row.try_get("id")?)))
-            .collect()
+        self.readers
+            .read(|conn| fetch_attribute_ids(conn, tenant_id))
     }
 
     async fn get_customers_with_attribute_ids(
@@ -354,8 +361,8 @@ impl Store for SqliteStore {
         ids: &[CustomerId],
     ) -> StoreResult<(Vec<CustomerProfile>, HashMap<String, i64>)> {
         timed("get_customers_with_attribute_ids", async {
-            let mut conn = self.reader.acquire().await?;
-            fetch_customers_with_attribute_ids(&mut conn, tenant_id, ids).await
+            self.readers
+                .read(|conn| fetch_customers_with_attribute_ids(conn, tenant_id, ids))
         })
         .await
     }
@@ -387,10 +394,10 @@ impl Store for SqliteStore {
         app_id: &AppId,
         selector: &AppProfileSelector,
     ) -> StoreResult<Vec<AppProfile>> {
-        timed(
-            "find_app_profiles",
-            fetch_app_profiles(&self.reader, tenant_id, app_id, selector),
-        )
+        timed("find_app_profiles", async {
+            self.readers
+                .read(|conn| fetch_app_profiles(conn, tenant_id, app_id, selector))
+        })
         .await
     }
 
@@ -399,10 +406,10 @@ impl Store for SqliteStore {
         tenant_id: &str,
         push_id: &str,
     ) -> StoreResult<Vec<AppProfile>> {
-        timed(
-            "find_app_profiles_by_push_id",
-            fetch_app_profiles_by_push_id(&self.reader, tenant_id, push_id),
-        )
+        timed("find_app_profiles_by_push_id", async {
+            self.readers
+                .read(|conn| fetch_app_profiles_by_push_id(conn, tenant_id, push_id))
+        })
         .await
     }
 
@@ -412,12 +419,13 @@ impl Store for SqliteStore {
         customer_ids: &[CustomerId],
     ) -> StoreResult<Vec<AppProfile>> {
         timed("linked_app_profiles", async {
-            let mut conn = self.reader.acquire().await?;
-            let mut found = Vec::new();
-            for id in customer_ids {
-                found.extend(fetch_linked_app_profiles(&mut *conn, tenant_id, id).await?);
-            }
-            Ok(found)
+            self.readers.read(|conn| {
+                let mut found = Vec::new();
+                for id in customer_ids {
+                    found.extend(fetch_linked_app_profiles(conn, tenant_id, id)?);
+                }
+                Ok(found)
+            })
         })
         .await
     }
@@ -462,13 +470,11 @@ impl Store for SqliteStore {
     }
 
     async fn prune_write_outcomes(&self, now: DateTime<Utc>) -> StoreResult<u64> {
-        let mut tx = self.begin_write().await?;
         let pruned = sqlx::query("DELETE FROM write_outcomes WHERE expires_at <= ?")
             .bind(millis(now))
-            .execute(&mut *tx.0)
+            .execute(&self.writer)
             .await?
             .rows_affected();
-        tx.commit().await?;
         Ok(pruned)
     }
 

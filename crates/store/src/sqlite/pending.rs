@@ -1,21 +1,15 @@
 //! The event-log entries and write outcomes of a group transaction, held until the group's end
-//! and then written in a few multi-row statements: one sequence reservation per tenant and one
-//! INSERT per few hundred rows, instead of three statements per write. (Every statement is a
-//! round trip to sqlx's SQLite worker thread; those hops, not SQLite, bound the writer.)
+//! and then written together: one sequence reservation per tenant instead of one per write.
 //! Sequence numbers are still taken under the writer lock, in write order, so the log stays
-//! gapless and in commit order.
+//! gapless and in commit order; a failed write's entries are forgotten with its savepoint.
 
+use super::raw::Conn;
 use super::rows::millis;
 use crate::error::StoreResult;
 use crate::outbox::{event_document, new_event_id};
 use chrono::{DateTime, Utc};
 use profilestore_core::batch::BatchOutcome;
 use profilestore_core::change::ChangeEvent;
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
-
-/// Rows per multi-row INSERT: 6 (events) or 4 (outcomes) variables each, well under SQLite's
-/// limit of 32,766 variables per statement.
-const ROWS_PER_INSERT: usize = 500;
 
 #[derive(Default)]
 pub(crate) struct Pending {
@@ -81,31 +75,24 @@ impl Pending {
     }
 
     /// Writes everything pending; returns the tenants whose logs grew.
-    pub(crate) async fn write(
-        &mut self,
-        conn: &mut SqliteConnection,
-    ) -> Result<Vec<String>, sqlx::Error> {
-        let tenants = self.write_events(conn).await?;
-        for chunk in self.outcomes.chunks(ROWS_PER_INSERT) {
-            let mut insert = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO write_outcomes (tenant_id, transid, outcome, expires_at) ",
-            );
-            insert.push_values(chunk, |mut row, outcome| {
-                row.push_bind(&outcome.tenant)
-                    .push_bind(&outcome.transid)
-                    .push_bind(&outcome.outcome)
-                    .push_bind(outcome.expires_at);
-            });
-            insert.build().execute(&mut *conn).await?;
+    pub(crate) fn write(&mut self, conn: &mut Conn) -> StoreResult<Vec<String>> {
+        let tenants = self.write_events(conn)?;
+        for outcome in self.outcomes.drain(..) {
+            conn.execute(
+                "INSERT INTO write_outcomes (tenant_id, transid, outcome, expires_at) \
+                 VALUES (?, ?, ?, ?)",
+                &[
+                    outcome.tenant.as_str().into(),
+                    outcome.transid.as_str().into(),
+                    outcome.outcome.as_str().into(),
+                    outcome.expires_at.into(),
+                ],
+            )?;
         }
-        self.outcomes.clear();
         Ok(tenants)
     }
 
-    async fn write_events(
-        &mut self,
-        conn: &mut SqliteConnection,
-    ) -> Result<Vec<String>, sqlx::Error> {
+    fn write_events(&mut self, conn: &mut Conn) -> StoreResult<Vec<String>> {
         let mut tenants: Vec<String> = Vec::new();
         for pending in &self.events {
             if !tenants.contains(&pending.tenant) {
@@ -116,37 +103,32 @@ impl Pending {
             let events: Vec<&PendingEvent> =
                 self.events.iter().filter(|e| &e.tenant == tenant).collect();
             // Reserve the tenant's whole range at once.
-            let last: i64 = sqlx::query_scalar(
-                "INSERT INTO event_sequences (tenant_id, last_seq) VALUES (?1, ?2) \
-                 ON CONFLICT (tenant_id) DO UPDATE SET last_seq = last_seq + ?2 RETURNING last_seq",
-            )
-            .bind(tenant)
-            .bind(events.len() as i64)
-            .fetch_one(&mut *conn)
-            .await?;
-            let first = last - events.len() as i64 + 1;
-            let rows: Vec<(i64, String, &PendingEvent, String)> = (first..)
-                .zip(events)
-                .map(|(seq, pending)| {
-                    let id = new_event_id();
-                    let document =
-                        event_document(tenant, seq, &id, pending.at, &pending.event).to_string();
-                    (seq, id, pending, document)
-                })
-                .collect();
-            for chunk in rows.chunks(ROWS_PER_INSERT) {
-                let mut insert = QueryBuilder::<Sqlite>::new(
-                    "INSERT INTO outbox (tenant_id, seq, event_id, event_type, occurred_at, payload) ",
-                );
-                insert.push_values(chunk, |mut row, (seq, id, pending, document)| {
-                    row.push_bind(tenant)
-                        .push_bind(*seq)
-                        .push_bind(id)
-                        .push_bind(pending.event.event_type.as_str())
-                        .push_bind(millis(pending.at))
-                        .push_bind(document);
-                });
-                insert.build().execute(&mut *conn).await?;
+            let count = events.len() as i64;
+            let last = conn
+                .query_first(
+                    "INSERT INTO event_sequences (tenant_id, last_seq) VALUES (?1, ?2) \
+                     ON CONFLICT (tenant_id) DO UPDATE SET last_seq = last_seq + ?2 \
+                     RETURNING last_seq",
+                    &[tenant.into(), count.into()],
+                    |row| Ok(row.int(0)),
+                )?
+                .unwrap_or_default();
+            for (seq, pending) in (last - count + 1..).zip(events) {
+                let id = new_event_id();
+                let document =
+                    event_document(tenant, seq, &id, pending.at, &pending.event).to_string();
+                conn.execute(
+                    "INSERT INTO outbox (tenant_id, seq, event_id, event_type, occurred_at, payload) \
+                     VALUES (?, ?, ?, ?, ?, ?)",
+                    &[
+                        tenant.into(),
+                        seq.into(),
+                        id.as_str().into(),
+                        pending.event.event_type.as_str().into(),
+                        millis(pending.at).into(),
+                        document.as_str().into(),
+                    ],
+                )?;
             }
         }
         self.events.clear();

@@ -1,15 +1,27 @@
-//! Group commit for SQLite. Profile writes are sent to one writer task, which runs every write
-//! waiting at that moment in ONE transaction (each under its own savepoint, so a failing write
-//! is rolled back alone) and commits once: one fsync acknowledges the whole group. Nothing is
-//! acknowledged before that commit returns. A lone write is not delayed: the task starts as soon
-//! as one arrives, and the writes that arrive during its fsync form the next group.
+//! Group commit for SQLite. Profile writes are sent to one writer thread, which runs every
+//! write waiting at that moment in ONE transaction (each under its own savepoint, so a failing
+//! write is rolled back alone) and commits once: one fsync acknowledges the whole group. Nothing
+//! is acknowledged before that commit returns. A lone write is not delayed: the thread starts
+//! as soon as one arrives, and the writes that arrive during its fsync form the next group.
+//!
+//! The thread owns a connection of its own and runs every statement on it through the C API,
+//! from a cache of prepared statements: no hand-over to another thread per statement (see
+//! `raw`). Admin and console writes use sqlx's writer connection; SQLite's lock orders the two
+//! (they are rare, and BEGIN IMMEDIATE waits for the lock up to the busy timeout). The batch
+//! operations are async (they are shared with PostgreSQL) but every `SqliteTx` method
+//! completes at once, so each write is polled once. Checkpoints run beside it
+//! (`checkpointer`).
 
+use super::checkpointer;
+use super::raw::Conn;
 use super::tx::SqliteTx;
 use crate::Doorbell;
 use crate::error::{StoreError, StoreResult};
-use sqlx::SqlitePool;
 use std::future::Future;
+use std::path::Path;
 use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 /// Most writes committed together; bounds a group's transaction and latency.
@@ -24,7 +36,8 @@ pub(crate) type BoxFuture<'t, T> = Pin<Box<dyn Future<Output = T> + Send + 't>>;
 type Delivery = Box<dyn FnOnce(Result<(), String>) + Send>;
 
 /// One write: run it inside the group transaction; say whether it succeeded and how to answer.
-type Job = Box<dyn for<'t> FnOnce(&'t mut SqliteTx) -> BoxFuture<'t, (bool, Delivery)> + Send>;
+type Job =
+    Box<dyn for<'t, 'c> FnOnce(&'t mut SqliteTx<'c>) -> BoxFuture<'t, (bool, Delivery)> + Send>;
 
 #[derive(Clone)]
 pub(crate) struct GroupWriter {
@@ -32,20 +45,37 @@ pub(crate) struct GroupWriter {
 }
 
 impl GroupWriter {
-    /// Starts the writer task; after each commit it rings the doorbell of every tenant whose
-    /// log the group appended to.
-    pub(crate) fn start(pool: SqlitePool, doorbell: Doorbell) -> Self {
+    /// Opens the writer's connection to the (migrated, WAL-mode) database at `path` and
+    /// starts its thread; after each commit it rings the doorbell of every tenant whose log
+    /// the group appended to. The thread ends when the last `GroupWriter` is dropped.
+    pub(crate) fn start(
+        path: &Path,
+        busy_timeout: Duration,
+        doorbell: Doorbell,
+    ) -> StoreResult<Self> {
+        let mut conn = Conn::open_read_write(path, busy_timeout)?;
+        // Nothing is acknowledged before it is on disk: the commit syncs the log.
+        conn.execute("PRAGMA synchronous = FULL", &[])?;
+        // 16 MiB of pages (SQLite's default is 2): updates land on random profiles' pages,
+        // and a page not cached is read back from the file inside the group.
+        conn.execute("PRAGMA cache_size = -16384", &[])?;
+        conn.set_wal_hook(checkpointer::start(path, busy_timeout)?);
         let (jobs, queue) = mpsc::channel(QUEUE);
-        tokio::spawn(run(pool, doorbell, queue));
-        GroupWriter { jobs }
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || run(conn, &doorbell, queue))
+            .map_err(|e| StoreError::Config(format!("cannot start the writer thread: {e}")))?;
+        Ok(GroupWriter { jobs })
     }
 
     /// Runs `work` in the next group transaction and returns its value once that transaction
-    /// is durable.
+    /// is durable. `work` must not wait on anything but the transaction (see the module doc).
     pub(crate) async fn write<T, F>(&self, work: F) -> StoreResult<T>
     where
         T: Send + 'static,
-        F: for<'t> FnOnce(&'t mut SqliteTx) -> BoxFuture<'t, StoreResult<T>> + Send + 'static,
+        F: for<'t, 'c> FnOnce(&'t mut SqliteTx<'c>) -> BoxFuture<'t, StoreResult<T>>
+            + Send
+            + 'static,
     {
         let (reply, answer) = oneshot::channel::<StoreResult<T>>();
         let job: Job = Box::new(move |tx| {
@@ -77,8 +107,8 @@ impl GroupWriter {
     }
 }
 
-async fn run(pool: SqlitePool, doorbell: Doorbell, mut queue: mpsc::Receiver<Job>) {
-    while let Some(first) = queue.recv().await {
+fn run(mut conn: Conn, doorbell: &Doorbell, mut queue: mpsc::Receiver<Job>) {
+    while let Some(first) = queue.blocking_recv() {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
             match queue.try_recv() {
@@ -87,73 +117,104 @@ async fn run(pool: SqlitePool, doorbell: Doorbell, mut queue: mpsc::Receiver<Job
             }
         }
         metrics::histogram!("store_group_commit_size").record(group.len() as f64);
-        commit_group(&pool, &doorbell, group).await;
+        commit_group(&mut conn, group).deliver(doorbell);
     }
 }
 
-async fn commit_group(pool: &SqlitePool, doorbell: &Doorbell, group: Vec<Job>) {
-    // A job dropped without running drops its reply: its caller gets an error answer.
-    let mut tx = match pool.begin_with("BEGIN IMMEDIATE").await {
-        Ok(tx) => SqliteTx::new(tx),
-        Err(error) => {
-            tracing::warn!(%error, writes = group.len(), "group transaction could not begin");
-            return;
-        }
-    };
-    let mut deliveries = Vec::with_capacity(group.len());
-    let mut broken: Option<String> = None;
-    // Every write runs under the savepoint `write`; between two writes one round trip keeps the
-    // last one's changes and opens the next savepoint. COMMIT releases the last one.
-    let mut open = "SAVEPOINT write";
-    for job in group {
-        if broken.is_some() {
-            drop(job);
-            continue;
-        }
-        if let Err(error) = sqlx::raw_sql(open).execute(&mut *tx.0).await {
-            broken = Some(error.to_string());
-            drop(job);
-            continue;
-        }
-        open = "RELEASE write; SAVEPOINT write";
-        let mark = tx.mark();
-        let (ok, deliver) = job(&mut tx).await;
-        if !ok {
-            // A failed write is undone alone (rare: a refusal is a success of the store).
-            tx.forget_since(mark);
-            if let Err(error) = sqlx::raw_sql("ROLLBACK TO write").execute(&mut *tx.0).await {
-                broken = Some(error.to_string());
-            }
-        }
-        deliveries.push(deliver);
-    }
-    let committed = match broken {
-        Some(reason) => {
-            tracing::warn!(%reason, "group transaction rolled back");
-            let _ = tx.0.rollback().await;
-            Err(reason)
-        }
-        None => match tx.commit().await {
+/// The answers of a group, sent once its commit's outcome is known.
+struct Deliveries {
+    answers: Vec<Delivery>,
+    committed: Result<Vec<String>, String>,
+}
+
+impl Deliveries {
+    fn deliver(self, doorbell: &Doorbell) {
+        let committed = match self.committed {
             Ok(rung) => {
                 rung.iter().for_each(|tenant| doorbell.ring(tenant));
                 Ok(())
             }
-            Err(error) => {
-                tracing::warn!(%error, "group transaction failed at its end");
-                Err(error.to_string())
+            Err(reason) => Err(reason),
+        };
+        for answer in self.answers {
+            answer(committed.clone());
+        }
+    }
+}
+
+fn commit_group(conn: &mut Conn, group: Vec<Job>) -> Deliveries {
+    let mut answers = Vec::with_capacity(group.len());
+    let committed = run_group(conn, group, &mut answers);
+    if let Err(reason) = &committed {
+        tracing::warn!(%reason, "group transaction rolled back");
+    }
+    if conn.in_transaction() {
+        // Whatever failed, the next group starts with no transaction open.
+        let _ = conn.execute("ROLLBACK", &[]);
+    }
+    Deliveries { answers, committed }
+}
+
+fn run_group(
+    conn: &mut Conn,
+    group: Vec<Job>,
+    answers: &mut Vec<Delivery>,
+) -> Result<Vec<String>, String> {
+    conn.execute("BEGIN IMMEDIATE", &[])
+        .map_err(|e| e.to_string())?;
+    let mut tx = SqliteTx::new(conn);
+    for job in group {
+        // Every write runs under the savepoint `write`, released when the next one opens; the
+        // commit releases the last one. A failed write is undone alone.
+        tx.0.execute("SAVEPOINT write", &[])
+            .map_err(|e| e.to_string())?;
+        let mark = tx.mark();
+        let (ok, answer) = match finish_now(job(&mut tx)) {
+            Some(done) => done,
+            None => {
+                // A bug: the write awaited something else. Its answer was dropped with it.
+                tracing::error!("a group write waited outside its transaction; it was undone");
+                (false, Box::new(|_| {}) as Delivery)
             }
-        },
-    };
-    for deliver in deliveries {
-        deliver(committed.clone());
+        };
+        if !ok {
+            // Rare: a refusal is a success of the store; this is a failure of the database.
+            tx.forget_since(mark);
+            tx.0.execute("ROLLBACK TO write", &[])
+                .map_err(|e| e.to_string())?;
+        }
+        tx.0.execute("RELEASE write", &[])
+            .map_err(|e| e.to_string())?;
+        answers.push(answer);
+    }
+    tx.commit().map_err(|e| {
+        tracing::warn!(%e, "group transaction failed at its end");
+        e.to_string()
+    })
+}
+
+/// Polls a future once: every `SqliteTx` method is ready at once, so a write is too.
+fn finish_now<T>(mut future: BoxFuture<'_, T>) -> Option<T> {
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(value) => Some(value),
+        Poll::Pending => None,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sqlx::SqlitePool;
     use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
     use std::str::FromStr;
+
+    fn start(dir: &tempfile::TempDir) -> GroupWriter {
+        let path = dir.path().join("w.db");
+        GroupWriter::start(&path, Duration::from_secs(5), Doorbell::default()).unwrap()
+    }
 
     async fn pool(dir: &tempfile::TempDir) -> SqlitePool {
         let url = format!("sqlite://{}", dir.path().join("w.db").display());
@@ -177,7 +238,7 @@ mod tests {
     async fn a_failing_write_is_undone_alone_and_the_others_of_its_group_commit() {
         let dir = tempfile::tempdir().unwrap();
         let pool = pool(&dir).await;
-        let writer = GroupWriter::start(pool.clone(), Doorbell::default());
+        let writer = start(&dir);
 
         let mut writes = tokio::task::JoinSet::new();
         for n in 0..30i64 {
@@ -186,15 +247,10 @@ mod tests {
                 let result = writer
                     .write(move |tx| {
                         Box::pin(async move {
-                            sqlx::query("INSERT INTO t (n) VALUES (?)")
-                                .bind(n)
-                                .execute(&mut *tx.0)
-                                .await?;
+                            tx.0.execute("INSERT INTO t (n) VALUES (?)", &[n.into()])?;
                             if n % 3 == 0 {
                                 // Fails after this write's own insert: the insert must go too.
-                                sqlx::query("INSERT INTO missing_table VALUES (1)")
-                                    .execute(&mut *tx.0)
-                                    .await?;
+                                tx.0.execute("INSERT INTO missing_table VALUES (1)", &[])?;
                             }
                             Ok(n)
                         })
@@ -229,7 +285,7 @@ mod tests {
             .run(&pool)
             .await
             .unwrap();
-        let writer = GroupWriter::start(pool.clone(), Doorbell::default());
+        let writer = start(&dir);
         let mut writes = tokio::task::JoinSet::new();
         for n in 0..40u64 {
             let writer = writer.clone();
@@ -249,9 +305,7 @@ mod tests {
                             tx.append_events("tn", &[event], chrono::Utc::now()).await?;
                             if n % 4 == 0 {
                                 // Fails after appending: its event must not reach the log.
-                                sqlx::query("INSERT INTO missing_table VALUES (1)")
-                                    .execute(&mut *tx.0)
-                                    .await?;
+                                tx.0.execute("INSERT INTO missing_table VALUES (1)", &[])?;
                             }
                             Ok(())
                         })

@@ -179,7 +179,7 @@ impl IntoResponse for CompatError {
         let body = json!({
             "code": self.code.as_str(),
             "description": self.description,
-            "transid": uuid::Uuid::new_v4().to_string(),
+            "transid": super::customers::new_transid(),
         });
         (self.status.unwrap_or(self.code.status()), Json(body)).into_response()
     }

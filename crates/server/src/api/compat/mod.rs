@@ -16,6 +16,8 @@ pub mod envelope;
 mod query;
 mod status;
 
+pub use customers::new_transid;
+
 use crate::state::AppState;
 use axum::Router;
 use axum::routing::{delete, get, post, put};

@@ -1,0 +1,180 @@
+//! SQLite driven directly through its C API (libsqlite3-sys, the library sqlx itself links),
+//! for the hot paths: the group writer, its checkpointer, and the profile and delivery reads.
+//!
+//! Why: sqlx runs every SQLite connection on a worker thread of its own and sends each
+//! statement there and back (a channel, a futex wake and a context switch each way). Measured
+//! under load, those hops, not SQLite, bounded the store: the writer thread spent ~74 % of its
+//! time in the kernel. Here a statement runs on the calling thread, from a cache of prepared
+//! statements, so a write costs what SQLite costs. Everything else (admin and console writes,
+//! listings, migrations) stays on sqlx.
+
+mod statement;
+
+pub(crate) use statement::{Row, Value};
+
+use crate::error::{StoreError, StoreResult};
+use libsqlite3_sys as ffi;
+use statement::{Statement, error};
+use std::collections::HashMap;
+use std::ffi::CString;
+use std::path::Path;
+use std::ptr::NonNull;
+use std::time::Duration;
+
+/// What a WAL hook is told after each commit: the pages now in the write-ahead log.
+pub(crate) type WalHook = Box<dyn Fn(i32) + Send>;
+
+/// A connection of its own and its prepared statements, keyed by their SQL (always a
+/// `&'static str`, so the cache is bounded by the program's text). The statements are
+/// finalized, then the connection closed, when it is dropped.
+pub(crate) struct Conn {
+    statements: HashMap<&'static str, Statement>,
+    db: NonNull<ffi::sqlite3>,
+    /// Boxed twice so SQLite holds a thin pointer; freed only after the connection is closed.
+    wal_hook: Option<Box<WalHook>>,
+}
+
+// A connection is used by one thread at a time: a reader is taken out of a pool, the writer
+// and the checkpointer each belong to one thread. SQLite then needs no mutex of its own.
+unsafe impl Send for Conn {}
+
+impl Conn {
+    /// Opens a read-only connection to the database file at `path`.
+    pub(crate) fn open_read_only(path: &Path, busy_timeout: Duration) -> StoreResult<Conn> {
+        Self::open(path, ffi::SQLITE_OPEN_READONLY, busy_timeout)
+    }
+
+    /// Opens a read-write connection to the existing database file at `path`.
+    pub(crate) fn open_read_write(path: &Path, busy_timeout: Duration) -> StoreResult<Conn> {
+        Self::open(path, ffi::SQLITE_OPEN_READWRITE, busy_timeout)
+    }
+
+    fn open(path: &Path, mode: i32, busy_timeout: Duration) -> StoreResult<Conn> {
+        let name = CString::new(path.as_os_str().as_encoded_bytes())
+            .map_err(|_| StoreError::Config(format!("bad database path {}", path.display())))?;
+        let mut db = std::ptr::null_mut();
+        let flags = mode | ffi::SQLITE_OPEN_NOMUTEX;
+        let code = unsafe { ffi::sqlite3_open_v2(name.as_ptr(), &mut db, flags, std::ptr::null()) };
+        let Some(db) = NonNull::new(db) else {
+            return Err(StoreError::Sqlite(
+                "out of memory opening a connection".into(),
+            ));
+        };
+        // From here the handle is closed by Drop, also when opening failed.
+        let conn = Conn {
+            statements: HashMap::new(),
+            db,
+            wal_hook: None,
+        };
+        if code != ffi::SQLITE_OK {
+            return Err(error(db, code, "open"));
+        }
+        let millis = i32::try_from(busy_timeout.as_millis()).unwrap_or(i32::MAX);
+        unsafe { ffi::sqlite3_busy_timeout(db.as_ptr(), millis) };
+        Ok(conn)
+    }
+
+    /// Calls `hook` after every commit of this connection with the pages in the WAL, instead
+    /// of SQLite's automatic checkpoint (which would run inside the commit).
+    pub(crate) fn set_wal_hook(&mut self, hook: WalHook) {
+        let mut boxed = Box::new(hook);
+        let context: *mut WalHook = &mut *boxed;
+        unsafe {
+            ffi::sqlite3_wal_hook(self.db.as_ptr(), Some(call_wal_hook), context.cast());
+        }
+        // The old hook (if any) is no longer referenced by SQLite once replaced.
+        self.wal_hook = Some(boxed);
+    }
+
+    fn statement(&mut self, sql: &'static str) -> StoreResult<&mut Statement> {
+        if !self.statements.contains_key(sql) {
+            let prepared = Statement::prepare(self.db, sql)?;
+            self.statements.insert(sql, prepared);
+        }
+        Ok(self.statements.get_mut(sql).expect("inserted above"))
+    }
+
+    /// Runs a statement that returns no rows; returns how many rows it changed.
+    pub(crate) fn execute(&mut self, sql: &'static str, params: &[Value<'_>]) -> StoreResult<u64> {
+        self.statement(sql)?.run(params, &mut |_| Ok(()))?;
+        Ok(unsafe { ffi::sqlite3_changes64(self.db.as_ptr()) } as u64)
+    }
+
+    /// Every row of a query, each decoded by `decode`.
+    pub(crate) fn query<T>(
+        &mut self,
+        sql: &'static str,
+        params: &[Value<'_>],
+        mut decode: impl FnMut(&Row<'_>) -> StoreResult<T>,
+    ) -> StoreResult<Vec<T>> {
+        let mut rows = Vec::new();
+        self.statement(sql)?.run(params, &mut |row| {
+            rows.push(decode(row)?);
+            Ok(())
+        })?;
+        Ok(rows)
+    }
+
+    /// The first row of a query, decoded: for queries of at most one row (a key, a LIMIT 1);
+    /// any further row is stepped over.
+    pub(crate) fn query_first<T>(
+        &mut self,
+        sql: &'static str,
+        params: &[Value<'_>],
+        mut decode: impl FnMut(&Row<'_>) -> StoreResult<T>,
+    ) -> StoreResult<Option<T>> {
+        let mut first = None;
+        self.statement(sql)?.run(params, &mut |row| {
+            if first.is_none() {
+                first = Some(decode(row)?);
+            }
+            Ok(())
+        })?;
+        Ok(first)
+    }
+
+    /// Checkpoints the WAL without waiting for the writer or readers (PASSIVE): copies what it
+    /// can into the database file and syncs it.
+    pub(crate) fn checkpoint(&mut self) -> StoreResult<()> {
+        let code = unsafe {
+            ffi::sqlite3_wal_checkpoint_v2(
+                self.db.as_ptr(),
+                std::ptr::null(),
+                ffi::SQLITE_CHECKPOINT_PASSIVE,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+            )
+        };
+        match code {
+            ffi::SQLITE_OK | ffi::SQLITE_BUSY => Ok(()),
+            code => Err(error(self.db, code, "checkpoint")),
+        }
+    }
+
+    /// Whether a transaction is open (SQLite is not in autocommit mode).
+    pub(crate) fn in_transaction(&self) -> bool {
+        unsafe { ffi::sqlite3_get_autocommit(self.db.as_ptr()) == 0 }
+    }
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        // Statements first: a connection is closed only once none is left. The WAL hook's box
+        // is a field, so it is freed after this, once SQLite can no longer call it.
+        self.statements.clear();
+        unsafe { ffi::sqlite3_close(self.db.as_ptr()) };
+    }
+}
+
+unsafe extern "C" fn call_wal_hook(
+    context: *mut std::ffi::c_void,
+    _db: *mut ffi::sqlite3,
+    _schema: *const std::ffi::c_char,
+    pages: std::ffi::c_int,
+) -> std::ffi::c_int {
+    // SAFETY: `context` is the `WalHook` box `set_wal_hook` stored in the connection, which
+    // outlives every call SQLite makes on it.
+    let hook = unsafe { &*context.cast::<WalHook>() };
+    hook(pages);
+    ffi::SQLITE_OK
+}
