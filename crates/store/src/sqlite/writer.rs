@@ -18,6 +18,7 @@ use super::tx::SqliteTx;
 use crate::Doorbell;
 use crate::error::{StoreError, StoreResult};
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::path::Path;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
@@ -169,11 +170,17 @@ fn run_group(
         tx.0.execute("SAVEPOINT write", &[])
             .map_err(|e| e.to_string())?;
         let mark = tx.mark();
-        let (ok, answer) = match finish_now(job(&mut tx)) {
-            Some(done) => done,
-            None => {
-                // A bug: the write awaited something else. Its answer was dropped with it.
+        // A write that panics or waits on something else is a bug: it is undone alone, its
+        // caller gets an error (its answer was dropped with it), and the group goes on.
+        let ran = std::panic::catch_unwind(AssertUnwindSafe(|| finish_now(job(&mut tx))));
+        let (ok, answer) = match ran {
+            Ok(Some(done)) => done,
+            Ok(None) => {
                 tracing::error!("a group write waited outside its transaction; it was undone");
+                (false, Box::new(|_| {}) as Delivery)
+            }
+            Err(_) => {
+                tracing::error!("a group write panicked; it was undone");
                 (false, Box::new(|_| {}) as Delivery)
             }
         };
@@ -272,6 +279,43 @@ mod tests {
         assert_eq!(stored, expected);
         assert_eq!(answered.len(), 30);
         assert!(answered.iter().all(|(n, ok)| *ok == (n % 3 != 0)));
+    }
+
+    /// A bug in one write (a panic, or waiting on something outside the transaction) must cost
+    /// that write alone: the writer thread lives on and the rest of its group commits.
+    #[tokio::test]
+    async fn a_write_that_panics_or_waits_is_undone_alone_and_the_writer_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = pool(&dir).await;
+        let writer = start(&dir);
+        let mut writes = tokio::task::JoinSet::new();
+        for n in 0..30i64 {
+            let writer = writer.clone();
+            writes.spawn(async move {
+                let result = writer
+                    .write(move |tx| {
+                        Box::pin(async move {
+                            tx.0.execute("INSERT INTO t (n) VALUES (?)", &[n.into()])?;
+                            match n % 3 {
+                                1 => panic!("a bug in write {n}"),
+                                2 => std::future::pending::<()>().await,
+                                _ => {}
+                            }
+                            Ok(n)
+                        })
+                    })
+                    .await;
+                (n, result.is_ok())
+            });
+        }
+        let answered = writes.join_all().await;
+        assert_eq!(answered.len(), 30);
+        assert!(answered.iter().all(|(n, ok)| *ok == (n % 3 == 0)));
+        let stored: Vec<i64> = sqlx::query_scalar("SELECT n FROM t ORDER BY n")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        assert_eq!(stored, (0..30).filter(|n| n % 3 == 0).collect::<Vec<i64>>());
     }
 
     #[tokio::test]
