@@ -108,47 +108,65 @@ pub(crate) fn fetch_customers_with_attribute_ids(
     select_customers(conn, tenant, ids, true)
 }
 
+/// The customer query of [`select_customers`]: with or without the column of the tenant's
+/// attribute ids, for one id (a primary-key lookup: most reads) or a JSON array of them.
+macro_rules! select_customers_sql {
+    (with_attribute_ids, $which:literal) => {
+        concat!(
+            "SELECT ",
+            customer_columns!(),
+            // Uncorrelated: SQLite evaluates it once per statement, not once per row.
+            ", (SELECT json_group_object(name, id) FROM custom_attributes WHERE tenant_id = ?1)",
+            " FROM customers WHERE tenant_id = ?1 AND ",
+            $which
+        )
+    };
+    (alone, $which:literal) => {
+        concat!(
+            "SELECT ",
+            customer_columns!(),
+            " FROM customers WHERE tenant_id = ?1 AND ",
+            $which
+        )
+    };
+}
+
 fn select_customers(
     conn: &mut Conn,
     tenant: &str,
     ids: &[CustomerId],
     with_attribute_ids: bool,
 ) -> StoreResult<(Vec<CustomerProfile>, HashMap<String, i64>)> {
-    // The ids travel as one JSON array, so the statement's text (and its cached plan) does not
-    // depend on how many there are; SQLite looks each one up in the primary key.
-    let listed = serde_json::to_string(&ids.iter().map(CustomerId::as_str).collect::<Vec<_>>())?;
-    let params = [tenant.into(), listed.as_str().into()];
-    let mut attribute_ids = None;
-    let found: Vec<CustomerProfile> = if with_attribute_ids {
-        conn.query(
-            concat!(
-                "SELECT ",
-                customer_columns!(),
-                // Uncorrelated: SQLite evaluates it once per statement, not once per row.
-                ", (SELECT json_group_object(name, id) FROM custom_attributes WHERE tenant_id = ?1) \
-                 FROM customers WHERE tenant_id = ?1 \
-                 AND customer_id IN (SELECT value FROM json_each(?2))"
+    // Several ids travel as one JSON array, so the statement's text (and its cached plan) does
+    // not depend on how many there are; SQLite looks each one up in the primary key.
+    let (sql, listed) = match (with_attribute_ids, ids) {
+        (true, [one]) => (
+            select_customers_sql!(with_attribute_ids, "customer_id = ?2"),
+            one.to_string(),
+        ),
+        (false, [one]) => (
+            select_customers_sql!(alone, "customer_id = ?2"),
+            one.to_string(),
+        ),
+        (true, _) => (
+            select_customers_sql!(
+                with_attribute_ids,
+                "customer_id IN (SELECT value FROM json_each(?2))"
             ),
-            &params,
-            |row| {
-                if attribute_ids.is_none() {
-                    attribute_ids = Some(serde_json::from_str(row.text(5)?)?);
-                }
-                customer_from_row(row)
-            },
-        )?
-    } else {
-        conn.query(
-            concat!(
-                "SELECT ",
-                customer_columns!(),
-                " FROM customers WHERE tenant_id = ?1 \
-                 AND customer_id IN (SELECT value FROM json_each(?2))"
-            ),
-            &params,
-            customer_from_row,
-        )?
+            serde_json::to_string(&ids.iter().map(CustomerId::as_str).collect::<Vec<_>>())?,
+        ),
+        (false, _) => (
+            select_customers_sql!(alone, "customer_id IN (SELECT value FROM json_each(?2))"),
+            serde_json::to_string(&ids.iter().map(CustomerId::as_str).collect::<Vec<_>>())?,
+        ),
     };
+    let mut attribute_ids = None;
+    let found = conn.query(sql, &[tenant.into(), listed.as_str().into()], |row| {
+        if with_attribute_ids && attribute_ids.is_none() {
+            attribute_ids = Some(serde_json::from_str(row.text(5)?)?);
+        }
+        customer_from_row(row)
+    })?;
     let customers = if ids.len() == 1 {
         found
     } else {

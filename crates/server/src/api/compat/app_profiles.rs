@@ -5,7 +5,7 @@ use super::body::{JsonBody, RawRecord, check_batch_size, raw_text, records};
 use super::codes::{Code, CompatError};
 use super::customers::new_transid;
 use super::envelope::{
-    CompatResponse, NotFoundCode, app_profile_attributes, outward_links, read_envelope,
+    CompatResponse, NotFoundCode, app_profile_attributes, object, outward_links, read_envelope,
     write_envelope,
 };
 use super::query::QueryParams;
@@ -18,7 +18,7 @@ use profilestore_core::app_profile::AppProfileWrite;
 use profilestore_core::batch::RecordRef;
 use profilestore_core::ids::{AppId, CustomerId, DeviceId, UserId};
 use profilestore_store::model::{AppProfileCommand, AppProfileSelector, BatchRecord, WriteMode};
-use serde_json::json;
+use serde_json::Value;
 use std::collections::HashMap;
 
 /// One record of an app-profile write. The install is named by `userId` and `deviceId` among
@@ -178,11 +178,14 @@ async fn read(
                 .customer_id
                 .as_ref()
                 .and_then(|id| customers.get(id));
-            json!({
-                "Attributes": app_profile_attributes(profile),
-                "InwardLinks": [],
-                "OutwardLinks": outward_links(&tenant.tenant, customer, &custom_ids),
-            })
+            object([
+                ("Attributes", Value::Array(app_profile_attributes(profile))),
+                ("InwardLinks", Value::Array(Vec::new())),
+                (
+                    "OutwardLinks",
+                    outward_links(&tenant.tenant, customer, &custom_ids),
+                ),
+            ])
         })
         .collect();
     Ok(read_envelope(&new_transid(), records))

@@ -4,7 +4,8 @@ use super::auth::tenant_scope;
 use super::body::{JsonBody, check_batch_size, records};
 use super::codes::{Code, CompatError};
 use super::envelope::{
-    CompatResponse, NotFoundCode, customer_attributes, inward_links, read_envelope, write_envelope,
+    CompatResponse, NotFoundCode, customer_attributes, inward_links, object, read_envelope,
+    write_envelope,
 };
 use super::query::QueryParams;
 use crate::access::Principal;
@@ -14,7 +15,7 @@ use axum::extract::{Path, RawQuery, State};
 use profilestore_core::batch::RecordRef;
 use profilestore_core::ids::CustomerId;
 use profilestore_store::model::{BatchRecord, CustomerInput, WriteMode};
-use serde_json::json;
+use serde_json::Value;
 
 /// A new transaction id. Version 7 (time-ordered), not 4: write outcomes are kept by transid,
 /// and ordered ids land on the index's last page instead of a random one per write.
@@ -117,11 +118,14 @@ async fn read(
                 .iter()
                 .filter(|profile| profile.customer_id.as_ref() == Some(&customer.customer_id))
                 .collect();
-            json!({
-                "Attributes": customer_attributes(customer, &custom_ids),
-                "InwardLinks": inward_links(&mine, inward),
-                "OutwardLinks": [],
-            })
+            object([
+                (
+                    "Attributes",
+                    Value::Array(customer_attributes(customer, &custom_ids)),
+                ),
+                ("InwardLinks", inward_links(&mine, inward)),
+                ("OutwardLinks", Value::Array(Vec::new())),
+            ])
         })
         .collect();
     Ok(read_envelope(&new_transid(), records))
