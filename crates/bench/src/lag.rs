@@ -57,13 +57,17 @@ fn marker_of(event: &Value) -> Option<String> {
         .map(str::to_owned)
 }
 
-pub async fn run(
-    sink: Sink,
-    target: &Target,
-    profiles: u64,
-    concurrency: usize,
-    duration: Duration,
-) -> anyhow::Result<WorkloadResult> {
+/// How a lag workload writes: over `profiles`, from `concurrency` connections, for `duration`,
+/// at most `rate` writes per second in all (none: as fast as the answers come).
+pub struct Load {
+    pub profiles: u64,
+    pub concurrency: usize,
+    pub duration: Duration,
+    pub rate: Option<u32>,
+}
+
+pub async fn run(sink: Sink, target: &Target, load: &Load) -> anyhow::Result<WorkloadResult> {
+    let (profiles, concurrency) = (load.profiles, load.concurrency.max(1));
     let (arrivals, mut arrived) = mpsc::unbounded_channel::<(String, Instant)>();
     let cleanup = match sink {
         Sink::Stream => {
@@ -75,15 +79,27 @@ pub async fn run(
 
     let acks: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
     let started = Instant::now();
-    let deadline = started + duration;
+    let deadline = started + load.duration;
+    // Each writer takes its share of the rate: one write per `period`.
+    let period = load
+        .rate
+        .map(|rate| Duration::from_secs_f64(concurrency as f64 / f64::from(rate)));
     let mut writers = Vec::new();
-    for worker in 0..concurrency.max(1) {
+    for worker in 0..concurrency {
         let (target, acks) = (target.clone(), acks.clone());
         writers.push(tokio::spawn(async move {
             let mut connection = Connection::open(&target.endpoint).await?;
             let (mut writes, mut errors) = (0u64, 0u64);
             let mut sequence = worker as u64 * 1_000_000_000;
+            let mut pace = period.map(|period| {
+                let mut ticks = tokio::time::interval(period);
+                ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                ticks
+            });
             while Instant::now() < deadline {
+                if let Some(ticks) = pace.as_mut() {
+                    ticks.tick().await;
+                }
                 sequence += 1;
                 let id = customer_id(sequence % profiles.max(1));
                 let marker = marker(sink, sequence);

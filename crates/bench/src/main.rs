@@ -69,6 +69,11 @@ struct Args {
     /// profile one of them; the ratio column needs `ceiling` among them.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
+    /// Writes per second offered in webhook_lag (0: as fast as the writers go). A webhook
+    /// receives one event per request, in order, so above what one receiver can take the
+    /// figure is a growing backlog, not a lag; event_lag always writes as fast as it can.
+    #[arg(long, default_value_t = 1000)]
+    webhook_rate: u32,
 }
 
 impl Args {
@@ -168,13 +173,24 @@ async fn run(args: Args) -> anyhow::Result<()> {
         if !args.runs(sink.name()) {
             continue;
         }
+        let rate = match sink {
+            lag::Sink::Stream => None,
+            lag::Sink::Webhook => Some(args.webhook_rate).filter(|rate| *rate > 0),
+        };
         eprintln!(
-            "running {} for {} s at concurrency {}...",
+            "running {} for {} s at concurrency {}{}...",
             sink.name(),
             duration.as_secs(),
-            args.concurrency
+            args.concurrency,
+            rate.map(|r| format!(", {r} writes/s")).unwrap_or_default()
         );
-        results.push(lag::run(sink, &target, args.profiles, args.concurrency, duration).await?);
+        let load = lag::Load {
+            profiles: args.profiles,
+            concurrency: args.concurrency,
+            duration,
+            rate,
+        };
+        results.push(lag::run(sink, &target, &load).await?);
     }
 
     let mut facts = report::Facts {

@@ -9,7 +9,7 @@ use crate::events::DeliverySettings;
 use crate::events::nats_relay::NatsRelay;
 use crate::events::webhook_relay::WebhookRelay;
 use crate::rate_limit::RateLimiter;
-use crate::state::{AppState, EdgeSettings};
+use crate::state::{AppContext, AppState, EdgeSettings};
 use anyhow::Context;
 use axum::Router;
 use axum::routing::get;
@@ -82,7 +82,7 @@ impl Server {
         // Webhook requests and NATS may use TLS; the process has one rustls provider.
         install_crypto_provider();
         spawn_event_delivery(&store, &secret, &settings.delivery, &stopped)?;
-        let state = AppState {
+        let state = AppState::new(AppContext {
             store: store.clone(),
             access: access.clone(),
             rate_limiter: Arc::new(RateLimiter::default()),
@@ -98,7 +98,7 @@ impl Server {
             stream_slots: crate::events::stream_slots::StreamSlots::with_limit(
                 settings.delivery.max_streams_per_tenant,
             ),
-        };
+        });
         crate::console::spawn_pruner(store.clone(), stopped);
         let service = router(state, settings.body_timeout)
             .into_make_service_with_connect_info::<SocketAddr>();

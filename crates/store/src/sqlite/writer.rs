@@ -60,6 +60,8 @@ impl GroupWriter {
         // 16 MiB of pages (SQLite's default is 2): updates land on random profiles' pages,
         // and a page not cached is read back from the file inside the group.
         conn.execute("PRAGMA cache_size = -16384", &[])?;
+        // When the log starts over after a burst, its file is cut back to 64 MiB.
+        conn.query_first("PRAGMA journal_size_limit = 67108864", &[], |_| Ok(()))?;
         conn.set_wal_hook(checkpointer::start(path, busy_timeout)?);
         let (jobs, queue) = mpsc::channel(QUEUE);
         std::thread::Builder::new()

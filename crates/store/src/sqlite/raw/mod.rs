@@ -21,8 +21,9 @@ use std::path::Path;
 use std::ptr::NonNull;
 use std::time::Duration;
 
-/// What a WAL hook is told after each commit: the pages now in the write-ahead log.
-pub(crate) type WalHook = Box<dyn Fn(i32) + Send>;
+/// What a WAL hook is told after each commit: the pages now in the write-ahead log. It returns
+/// whether the committing connection should checkpoint at once, itself.
+pub(crate) type WalHook = Box<dyn Fn(i32) -> bool + Send>;
 
 /// A connection of its own and its prepared statements, keyed by their SQL (always a
 /// `&'static str`, so the cache is bounded by the program's text). The statements are
@@ -75,7 +76,8 @@ impl Conn {
     }
 
     /// Calls `hook` after every commit of this connection with the pages in the WAL, instead
-    /// of SQLite's automatic checkpoint (which would run inside the commit).
+    /// of SQLite's automatic checkpoint (which runs inside every commit that finds the log
+    /// long); a PASSIVE checkpoint runs in the commit only when the hook asks for one.
     pub(crate) fn set_wal_hook(&mut self, hook: WalHook) {
         let mut boxed = Box::new(hook);
         let context: *mut WalHook = &mut *boxed;
@@ -168,13 +170,24 @@ impl Drop for Conn {
 
 unsafe extern "C" fn call_wal_hook(
     context: *mut std::ffi::c_void,
-    _db: *mut ffi::sqlite3,
-    _schema: *const std::ffi::c_char,
+    db: *mut ffi::sqlite3,
+    schema: *const std::ffi::c_char,
     pages: std::ffi::c_int,
 ) -> std::ffi::c_int {
     // SAFETY: `context` is the `WalHook` box `set_wal_hook` stored in the connection, which
     // outlives every call SQLite makes on it.
     let hook = unsafe { &*context.cast::<WalHook>() };
-    hook(pages);
+    if hook(pages) {
+        // As SQLite's own hook does; a busy or failed checkpoint is retried after a later commit.
+        unsafe {
+            ffi::sqlite3_wal_checkpoint_v2(
+                db,
+                schema,
+                ffi::SQLITE_CHECKPOINT_PASSIVE,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+            )
+        };
+    }
     ffi::SQLITE_OK
 }
