@@ -47,3 +47,70 @@ pub(crate) fn start(path: &Path, busy_timeout: Duration) -> StoreResult<WalHook>
         pages >= WRITER_CHECKPOINT_PAGES
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    /// A fresh WAL database at `path` (an empty file is an empty SQLite database) with one
+    /// table, and its writer connection.
+    fn writer(path: &Path) -> Conn {
+        std::fs::File::create(path).unwrap();
+        let mut conn = Conn::open_read_write(path, Duration::from_secs(5)).unwrap();
+        conn.query_first("PRAGMA journal_mode = WAL", &[], |_| Ok(()))
+            .unwrap();
+        conn.execute("CREATE TABLE t (b BLOB)", &[]).unwrap();
+        conn
+    }
+
+    /// Commits ~1,500 pages (more than CHECKPOINT_PAGES, fewer than the writer's limit).
+    fn write_pages(conn: &mut Conn) {
+        conn.execute(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1500) \
+             INSERT INTO t SELECT randomblob(4000) FROM n",
+            &[],
+        )
+        .unwrap();
+    }
+
+    fn size(path: &Path) -> u64 {
+        std::fs::metadata(path).unwrap().len()
+    }
+
+    #[test]
+    fn with_a_wal_hook_a_commit_does_not_checkpoint_unless_the_hook_asks() {
+        let dir = tempfile::tempdir().unwrap();
+        let (quiet, asking) = (dir.path().join("quiet.db"), dir.path().join("asking.db"));
+
+        let mut conn = writer(&quiet);
+        conn.set_wal_hook(Box::new(|_| false));
+        let before = size(&quiet);
+        write_pages(&mut conn);
+        assert_eq!(size(&quiet), before, "the pages stay in the log");
+
+        let mut conn = writer(&asking);
+        conn.set_wal_hook(Box::new(|pages| pages >= 1000));
+        let before = size(&asking);
+        write_pages(&mut conn);
+        assert!(
+            size(&asking) > before + 4_000_000,
+            "the commit itself copied the log into the database file"
+        );
+    }
+
+    #[test]
+    fn the_checkpointer_thread_copies_a_long_log_into_the_database_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.db");
+        let mut conn = writer(&path);
+        conn.set_wal_hook(start(&path, Duration::from_secs(5)).unwrap());
+        let before = size(&path);
+        write_pages(&mut conn);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while size(&path) <= before + 4_000_000 {
+            assert!(Instant::now() < deadline, "no checkpoint within 30 s");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
