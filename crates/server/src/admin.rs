@@ -84,13 +84,19 @@ impl Admin {
         tenant: &str,
         grace_seconds: u32,
     ) -> anyhow::Result<PlainSecret> {
+        if let Some(problem) = key_grace_problem(grace_seconds) {
+            bail!("--grace-seconds: {problem}");
+        }
         let tenant = self.tenant(tenant).await?;
-        let key = PlainSecret::generate(PROFILE_KEY_PREFIX);
-        let retire_at = chrono::Utc::now() + chrono::Duration::seconds(i64::from(grace_seconds));
-        self.store
-            .rotate_profile_key(&tenant.tenant_id, self.secret.seal(&key), retire_at)
-            .await?;
-        Ok(key)
+        let rotated = rotate_profile_key(
+            &*self.store,
+            &self.secret,
+            &tenant.tenant_id,
+            grace_seconds,
+            chrono::Utc::now(),
+        )
+        .await?;
+        Ok(rotated.key)
     }
 
     /// Adds blocks to the IP allow list (or empties it with `clear`); returns the new list.
@@ -140,6 +146,40 @@ impl Admin {
     ) -> anyhow::Result<u64> {
         Ok(crate::ttl::sweep(&*self.store, now).await?)
     }
+}
+
+/// Longest grace period older profile keys get after a rotation: a key being replaced (perhaps
+/// because it leaked) should not keep working for long.
+pub const MAX_KEY_GRACE_SECONDS: u32 = 30 * 24 * 3600;
+
+/// Why a rotation's grace period is refused, if it is.
+pub fn key_grace_problem(grace_seconds: u32) -> Option<String> {
+    (grace_seconds > MAX_KEY_GRACE_SECONDS)
+        .then(|| format!("at most {MAX_KEY_GRACE_SECONDS} (30 days)"))
+}
+
+/// A rotation's new profile key and when the older keys stop working.
+pub struct RotatedKey {
+    pub key: PlainSecret,
+    pub retire_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Issues a new profile key for the tenant, sealed with the server secret; the older keys keep
+/// working for `grace_seconds` from `now` (the CLI's `tenant rotate-key` and the console's
+/// Tenant Settings; check [`key_grace_problem`] first).
+pub async fn rotate_profile_key(
+    store: &dyn Store,
+    secret: &ServerSecret,
+    tenant_id: &str,
+    grace_seconds: u32,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<RotatedKey, StoreError> {
+    let key = PlainSecret::generate(PROFILE_KEY_PREFIX);
+    let retire_at = now + chrono::Duration::seconds(i64::from(grace_seconds));
+    store
+        .rotate_profile_key(tenant_id, secret.seal(&key), retire_at)
+        .await?;
+    Ok(RotatedKey { key, retire_at })
 }
 
 /// Why an app name is refused, if it is.

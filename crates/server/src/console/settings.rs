@@ -5,17 +5,13 @@
 
 use super::rfc3339;
 use super::scope::{Body, Scoped, invalid, operators_only};
-use crate::admin::{PROFILE_KEY_PREFIX, normalise_allow_list};
+use crate::admin::{key_grace_problem, normalise_allow_list};
 use crate::api::v1::problem::Problem;
-use crate::secrets::PlainSecret;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
-
-/// Longest grace period the console offers for the old profile key.
-pub const MAX_GRACE_SECONDS: u32 = 30 * 24 * 3600;
 
 #[derive(Serialize)]
 pub struct TenantSettings {
@@ -100,25 +96,24 @@ pub async fn rotate_profile_key(
     scoped: Scoped,
     Body(rotate): Body<Rotate>,
 ) -> Result<Json<ProfileKeyView>, Problem> {
-    if rotate.grace_seconds > MAX_GRACE_SECONDS {
-        return Err(invalid(
-            "grace_seconds",
-            format!("at most {MAX_GRACE_SECONDS} (30 days)"),
-        ));
+    if let Some(problem) = key_grace_problem(rotate.grace_seconds) {
+        return Err(invalid("grace_seconds", problem));
     }
-    let key = PlainSecret::generate(PROFILE_KEY_PREFIX);
     let now = Utc::now();
-    let retire_at = now + chrono::Duration::seconds(i64::from(rotate.grace_seconds));
-    state
-        .store
-        .rotate_profile_key(scoped.tenant_id(), state.secret.seal(&key), retire_at)
-        .await?;
+    let rotated = crate::admin::rotate_profile_key(
+        &*state.store,
+        &state.secret,
+        scoped.tenant_id(),
+        rotate.grace_seconds,
+        now,
+    )
+    .await?;
     reload(&state).await;
     tracing::info!(user_id = %scoped.signed_in.user.user_id, tenant = %scoped.tenant_id(), grace_seconds = rotate.grace_seconds, "profile key rotated in the console");
     Ok(Json(ProfileKeyView {
-        profile_key: key.expose().to_owned(),
+        profile_key: rotated.key.expose().to_owned(),
         created_at: rfc3339(now),
-        older_keys_retire_at: Some(rfc3339(retire_at)),
+        older_keys_retire_at: Some(rfc3339(rotated.retire_at)),
     }))
 }
 

@@ -85,6 +85,16 @@ async fn admin_commands_take_effect_on_a_running_server_within_five_seconds() {
     let shown = profilestore(&storage, &["tenant", "show-key", "acme"]);
     assert_eq!(String::from_utf8(shown.stdout).unwrap().trim(), key);
 
+    // The grace period has the console's limit (30 days); a longer one changes nothing.
+    let too_long = profilestore(
+        &storage,
+        &["tenant", "rotate-key", "acme", "--grace-seconds", "2592001"],
+    );
+    assert!(!too_long.status.success());
+    assert!(String::from_utf8_lossy(&too_long.stderr).contains("at most 2592000"));
+    let shown = profilestore(&storage, &["tenant", "show-key", "acme"]);
+    assert_eq!(String::from_utf8(shown.stdout).unwrap().trim(), key);
+
     let rotated = profilestore(
         &storage,
         &["tenant", "rotate-key", "acme", "--grace-seconds", "0"],
