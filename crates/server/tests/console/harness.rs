@@ -139,10 +139,7 @@ impl Console {
         if let Some(body) = body {
             request = request.json(&body);
         }
-        let response = request.send().await.expect("request sent");
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap_or_default();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+        json_reply(request).await
     }
 
     /// Creates a customer (POST), or updates it (PUT) when it exists, through the compatible API.
@@ -235,4 +232,12 @@ fn base_command(data_dir: &std::path::Path, database: Option<&TestDatabase>) -> 
         command.arg("--database-url").arg(database.url());
     }
     command
+}
+
+/// Sends a request and returns its status and JSON body (`null` when the body is not JSON).
+pub async fn json_reply(request: reqwest::RequestBuilder) -> (u16, Value) {
+    let response = request.send().await.expect("request sent");
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap_or_default();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }

@@ -31,10 +31,7 @@ impl Session<'_> {
         if let Some(body) = body {
             request = request.json(&body);
         }
-        let response = request.send().await.expect("request sent");
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap_or_default();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+        crate::harness::json_reply(request).await
     }
 
     async fn get(&self, path: &str) -> (u16, Value) {

@@ -36,10 +36,10 @@ use readers::Readers;
 use rows::{
     fetch_app_profiles, fetch_app_profiles_by_push_id, fetch_attribute_ids, fetch_customers,
     fetch_customers_by, fetch_customers_by_value, fetch_customers_with_attribute_ids,
-    fetch_definitions, fetch_linked_app_profiles, from_millis, millis,
+    fetch_definitions, fetch_events_after, fetch_linked_app_profiles, fetch_write_outcome, millis,
 };
+use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool};
 use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::Duration;
@@ -456,17 +456,8 @@ impl Store for SqliteStore {
         tenant_id: &str,
         transid: &str,
     ) -> StoreResult<Option<BatchOutcome>> {
-        let outcome: Option<String> = sqlx::query_scalar(
-            "SELECT outcome FROM write_outcomes WHERE tenant_id = ? AND transid = ? AND expires_at > ?",
-        )
-        .bind(tenant_id)
-        .bind(transid)
-        .bind(millis(Utc::now()))
-        .fetch_optional(&self.reader)
-        .await?;
-        Ok(outcome
-            .map(|text| serde_json::from_str(&text))
-            .transpose()?)
+        self.readers
+            .read(|conn| fetch_write_outcome(conn, tenant_id, transid, Utc::now()))
     }
 
     async fn prune_write_outcomes(&self, now: DateTime<Utc>) -> StoreResult<u64> {
@@ -484,27 +475,8 @@ impl Store for SqliteStore {
         after: i64,
         limit: u32,
     ) -> StoreResult<Vec<StoredEvent>> {
-        let rows = sqlx::query(
-            "SELECT seq, event_id, event_type, occurred_at, payload FROM outbox \
-             WHERE tenant_id = ? AND seq > ? ORDER BY seq LIMIT ?",
-        )
-        .bind(tenant_id)
-        .bind(after)
-        .bind(i64::from(limit))
-        .fetch_all(&self.reader)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                let payload: String = row.try_get("payload")?;
-                Ok(StoredEvent {
-                    seq: row.try_get("seq")?,
-                    event_id: row.try_get("event_id")?,
-                    event_type: row.try_get("event_type")?,
-                    occurred_at: from_millis(row.try_get("occurred_at")?)?,
-                    payload: serde_json::from_str(&payload)?,
-                })
-            })
-            .collect()
+        self.readers
+            .read(|conn| fetch_events_after(conn, tenant_id, after, limit))
     }
 
     async fn update_app(

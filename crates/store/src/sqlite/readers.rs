@@ -2,9 +2,9 @@
 //! calling thread (see `raw` for why), each with its cache of prepared statements.
 //!
 //! A read runs inline, without a hand-over to another thread: the profile reads are key and
-//! index lookups of a few rows (tens of microseconds), cheaper to run where they are than to
-//! send anywhere. In WAL mode a reader never waits for the writer. Listings, admin and delivery
-//! reads stay on sqlx's read pool.
+//! index lookups of a few rows (tens of microseconds), and the event log is read a bounded
+//! page at a time, cheaper to run where they are than to send anywhere. In WAL mode a reader
+//! never waits for the writer. Customer listings, admin and console reads stay on sqlx's pool.
 
 use super::raw::Conn;
 use crate::error::StoreResult;

@@ -3,12 +3,14 @@
 
 use super::raw::{Conn, Row, Value};
 use crate::error::{StoreError, StoreResult};
-use crate::model::{AppProfileSelector, CustomerLookup};
+use crate::model::{AppProfileSelector, CustomerLookup, StoredEvent};
 use chrono::{DateTime, Utc};
 use profilestore_core::app_profile::{AppProfile, AppProfileKey};
+use profilestore_core::batch::BatchOutcome;
 use profilestore_core::customer::{CustomerProfile, email_key, msisdn_key};
 use profilestore_core::ids::{AppId, CustomerId, DeviceId, UserId};
 use profilestore_core::schema::AttributeDefinition;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 pub(crate) fn millis(at: DateTime<Utc>) -> i64 {
@@ -139,29 +141,29 @@ fn select_customers(
 ) -> StoreResult<(Vec<CustomerProfile>, HashMap<String, i64>)> {
     // Several ids travel as one JSON array, so the statement's text (and its cached plan) does
     // not depend on how many there are; SQLite looks each one up in the primary key.
-    let (sql, listed) = match (with_attribute_ids, ids) {
+    let (sql, listed): (_, Cow<'_, str>) = match (with_attribute_ids, ids) {
         (true, [one]) => (
             select_customers_sql!(with_attribute_ids, "customer_id = ?2"),
-            one.to_string(),
+            one.as_str().into(),
         ),
         (false, [one]) => (
             select_customers_sql!(alone, "customer_id = ?2"),
-            one.to_string(),
+            one.as_str().into(),
         ),
         (true, _) => (
             select_customers_sql!(
                 with_attribute_ids,
                 "customer_id IN (SELECT value FROM json_each(?2))"
             ),
-            serde_json::to_string(&ids.iter().map(CustomerId::as_str).collect::<Vec<_>>())?,
+            json_array(ids)?.into(),
         ),
         (false, _) => (
             select_customers_sql!(alone, "customer_id IN (SELECT value FROM json_each(?2))"),
-            serde_json::to_string(&ids.iter().map(CustomerId::as_str).collect::<Vec<_>>())?,
+            json_array(ids)?.into(),
         ),
     };
     let mut attribute_ids = None;
-    let found = conn.query(sql, &[tenant.into(), listed.as_str().into()], |row| {
+    let found = conn.query(sql, &[tenant.into(), Value::Text(&listed)], |row| {
         if with_attribute_ids && attribute_ids.is_none() {
             attribute_ids = Some(serde_json::from_str(row.text(5)?)?);
         }
@@ -179,6 +181,12 @@ fn select_customers(
             .collect()
     };
     Ok((customers, attribute_ids.unwrap_or_default()))
+}
+
+fn json_array(ids: &[CustomerId]) -> StoreResult<String> {
+    Ok(serde_json::to_string(
+        &ids.iter().map(CustomerId::as_str).collect::<Vec<_>>(),
+    )?)
 }
 
 /// Customers by email or msisdn, through their partial indexes.
@@ -405,4 +413,41 @@ pub(crate) fn fetch_attribute_ids(
         |row| Ok((row.text(0)?.to_owned(), row.int(1))),
     )?;
     Ok(pairs.into_iter().collect())
+}
+
+/// A tenant's events after `after`, in seq order: a page of the log for a stream or a relay.
+pub(crate) fn fetch_events_after(
+    conn: &mut Conn,
+    tenant: &str,
+    after: i64,
+    limit: u32,
+) -> StoreResult<Vec<StoredEvent>> {
+    conn.query(
+        "SELECT seq, event_id, event_type, occurred_at, payload FROM outbox \
+         WHERE tenant_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+        &[tenant.into(), after.into(), i64::from(limit).into()],
+        |row| {
+            Ok(StoredEvent {
+                seq: row.int(0),
+                event_id: row.text(1)?.to_owned(),
+                event_type: row.text(2)?.to_owned(),
+                occurred_at: from_millis(row.int(3))?,
+                payload: serde_json::from_str(row.text(4)?)?,
+            })
+        },
+    )
+}
+
+/// The kept outcome of a write, unless it expired before `now`.
+pub(crate) fn fetch_write_outcome(
+    conn: &mut Conn,
+    tenant: &str,
+    transid: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<Option<BatchOutcome>> {
+    conn.query_first(
+        "SELECT outcome FROM write_outcomes WHERE tenant_id = ? AND transid = ? AND expires_at > ?",
+        &[tenant.into(), transid.into(), millis(now).into()],
+        |row| Ok(serde_json::from_str(row.text(0)?)?),
+    )
 }

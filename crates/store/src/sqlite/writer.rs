@@ -243,40 +243,44 @@ mod tests {
         pool
     }
 
-    #[tokio::test]
-    async fn a_failing_write_is_undone_alone_and_the_others_of_its_group_commit() {
-        let dir = tempfile::tempdir().unwrap();
-        let pool = pool(&dir).await;
-        let writer = start(&dir);
+    /// One test write: inserts its `n` into `t`, then does what the test wants of write `n`.
+    type Insert = for<'t, 'c> fn(&'t mut SqliteTx<'c>, i64) -> BoxFuture<'t, StoreResult<i64>>;
 
+    /// Sends writes 0..30 at once (so they share groups); returns each one's `(n, succeeded)`
+    /// and the numbers `t` holds afterwards.
+    async fn thirty_writes(
+        dir: &tempfile::TempDir,
+        insert: Insert,
+    ) -> (Vec<(i64, bool)>, Vec<i64>) {
+        let pool = pool(dir).await;
+        let writer = start(dir);
         let mut writes = tokio::task::JoinSet::new();
         for n in 0..30i64 {
             let writer = writer.clone();
-            writes.spawn(async move {
-                let result = writer
-                    .write(move |tx| {
-                        Box::pin(async move {
-                            tx.0.execute("INSERT INTO t (n) VALUES (?)", &[n.into()])?;
-                            if n % 3 == 0 {
-                                // Fails after this write's own insert: the insert must go too.
-                                tx.0.execute("INSERT INTO missing_table VALUES (1)", &[])?;
-                            }
-                            Ok(n)
-                        })
-                    })
-                    .await;
-                (n, result.is_ok())
-            });
+            writes.spawn(async move { (n, writer.write(move |tx| insert(tx, n)).await.is_ok()) });
         }
-        let mut answered = Vec::new();
-        while let Some(done) = writes.join_next().await {
-            answered.push(done.unwrap());
-        }
-
-        let stored: Vec<i64> = sqlx::query_scalar("SELECT n FROM t ORDER BY n")
+        let answered = writes.join_all().await;
+        let stored = sqlx::query_scalar("SELECT n FROM t ORDER BY n")
             .fetch_all(&pool)
             .await
             .unwrap();
+        (answered, stored)
+    }
+
+    #[tokio::test]
+    async fn a_failing_write_is_undone_alone_and_the_others_of_its_group_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let (answered, stored) = thirty_writes(&dir, |tx, n| {
+            Box::pin(async move {
+                tx.0.execute("INSERT INTO t (n) VALUES (?)", &[n.into()])?;
+                if n % 3 == 0 {
+                    // Fails after this write's own insert: the insert must go too.
+                    tx.0.execute("INSERT INTO missing_table VALUES (1)", &[])?;
+                }
+                Ok(n)
+            })
+        })
+        .await;
         let expected: Vec<i64> = (0..30).filter(|n| n % 3 != 0).collect();
         assert_eq!(stored, expected);
         assert_eq!(answered.len(), 30);
@@ -288,35 +292,20 @@ mod tests {
     #[tokio::test]
     async fn a_write_that_panics_or_waits_is_undone_alone_and_the_writer_goes_on() {
         let dir = tempfile::tempdir().unwrap();
-        let pool = pool(&dir).await;
-        let writer = start(&dir);
-        let mut writes = tokio::task::JoinSet::new();
-        for n in 0..30i64 {
-            let writer = writer.clone();
-            writes.spawn(async move {
-                let result = writer
-                    .write(move |tx| {
-                        Box::pin(async move {
-                            tx.0.execute("INSERT INTO t (n) VALUES (?)", &[n.into()])?;
-                            match n % 3 {
-                                1 => panic!("a bug in write {n}"),
-                                2 => std::future::pending::<()>().await,
-                                _ => {}
-                            }
-                            Ok(n)
-                        })
-                    })
-                    .await;
-                (n, result.is_ok())
-            });
-        }
-        let answered = writes.join_all().await;
+        let (answered, stored) = thirty_writes(&dir, |tx, n| {
+            Box::pin(async move {
+                tx.0.execute("INSERT INTO t (n) VALUES (?)", &[n.into()])?;
+                match n % 3 {
+                    1 => panic!("a bug in write {n}"),
+                    2 => std::future::pending::<()>().await,
+                    _ => {}
+                }
+                Ok(n)
+            })
+        })
+        .await;
         assert_eq!(answered.len(), 30);
         assert!(answered.iter().all(|(n, ok)| *ok == (n % 3 == 0)));
-        let stored: Vec<i64> = sqlx::query_scalar("SELECT n FROM t ORDER BY n")
-            .fetch_all(&pool)
-            .await
-            .unwrap();
         assert_eq!(stored, (0..30).filter(|n| n % 3 == 0).collect::<Vec<i64>>());
     }
 
