@@ -33,8 +33,7 @@ pub fn normalise_email(raw: &str) -> Result<String, String> {
 fn new_user_id() -> String {
     let mut bytes = [0u8; 8];
     rand::rng().fill_bytes(&mut bytes);
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!("cu_{hex}")
+    format!("cu_{}", crate::secrets::hex(&bytes))
 }
 
 /// Hashes on a blocking thread: Argon2 is slow on purpose.

@@ -62,6 +62,12 @@ pub(crate) struct Statement {
 unsafe impl Send for Statement {}
 
 impl Statement {
+    /// How often SQLite has prepared this statement again since it was first prepared.
+    #[cfg(test)]
+    pub(super) fn times_prepared_again(&self) -> c_int {
+        unsafe { ffi::sqlite3_stmt_status(self.raw.as_ptr(), ffi::SQLITE_STMTSTATUS_REPREPARE, 0) }
+    }
+
     pub(super) fn prepare(db: NonNull<ffi::sqlite3>, sql: &str) -> StoreResult<Statement> {
         let mut raw = std::ptr::null_mut();
         let length = c_int::try_from(sql.len())
