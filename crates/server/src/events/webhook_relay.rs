@@ -8,6 +8,11 @@
 //! Progress (cursor and attempts) is saved after every page and every failure; a node that
 //! dies mid-run loses its lease, and the next holder starts after the last saved cursor (an
 //! event may then arrive twice, never zero times).
+//!
+//! The relay looks for due webhooks whenever a write rings the doorbell (every group commit)
+//! and every POLL, but only while some tenant has an enabled webhook, which it checks every
+//! POLL (measured: the claim query on every commit was ~7 % of the request threads' time
+//! under write load with no webhook at all). A new webhook is first looked at within POLL.
 
 use super::filter::EventFilter;
 use super::log::read_page;
@@ -76,10 +81,16 @@ impl WebhookRelay {
         tokio::spawn(async move {
             let mut runs = JoinSet::new();
             let mut bell = relay.store.doorbell().any();
+            // Whether a webhook can be due (any is enabled), as last seen at `seen_at`.
+            let (mut any_enabled, mut seen_at) = (true, None::<Instant>);
             loop {
                 while runs.try_join_next().is_some() {}
+                if seen_at.is_none_or(|at| at.elapsed() >= POLL) {
+                    any_enabled = relay.store.any_webhook_enabled().await.unwrap_or(true);
+                    seen_at = Some(Instant::now());
+                }
                 let free = PARALLEL.saturating_sub(runs.len()) as u32;
-                if free > 0 {
+                if free > 0 && any_enabled {
                     let now = Utc::now();
                     match relay
                         .store

@@ -446,6 +446,13 @@ impl EventDelivery for PgStore {
         .await
     }
 
+    async fn any_webhook_enabled(&self) -> StoreResult<bool> {
+        let found: Option<i32> = sqlx::query_scalar("SELECT 1 FROM webhooks WHERE enabled LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(found.is_some())
+    }
+
     async fn claim_webhooks(
         &self,
         owner: &str,

@@ -539,6 +539,17 @@ impl EventDelivery for SqliteStore {
         .await
     }
 
+    async fn any_webhook_enabled(&self) -> StoreResult<bool> {
+        self.readers.read(|conn| {
+            let found = conn.query_first(
+                "SELECT 1 FROM webhooks WHERE enabled = 1 LIMIT 1",
+                &[],
+                |_| Ok(()),
+            )?;
+            Ok(found.is_some())
+        })
+    }
+
     async fn claim_webhooks(
         &self,
         owner: &str,

@@ -192,6 +192,38 @@ pub async fn a_change_takes_the_lease_and_replay_moves_the_cursor(store: Arc<dyn
     assert!(!store.delete_webhook(&acme.tenant_id, "wh_1").await.unwrap());
 }
 
+pub async fn any_webhook_enabled_looks_at_every_tenant_and_only_enabled_webhooks(
+    store: Arc<dyn Store>,
+) {
+    let (acme, globex) = (
+        tenant(&*store, "acme").await,
+        tenant(&*store, "globex").await,
+    );
+    assert!(!store.any_webhook_enabled().await.unwrap());
+    webhook(&*store, &acme.tenant_id, "wh_1").await;
+    assert!(store.any_webhook_enabled().await.unwrap());
+    let disable = WebhookChange {
+        enabled: Some(false),
+        ..Default::default()
+    };
+    store
+        .change_webhook(&acme.tenant_id, "wh_1", disable, Utc::now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!store.any_webhook_enabled().await.unwrap(), "only disabled");
+    webhook(&*store, &globex.tenant_id, "wh_2").await;
+    assert!(
+        store.any_webhook_enabled().await.unwrap(),
+        "another tenant's"
+    );
+    store
+        .delete_webhook(&globex.tenant_id, "wh_2")
+        .await
+        .unwrap();
+    assert!(!store.any_webhook_enabled().await.unwrap());
+}
+
 pub async fn webhooks_are_per_tenant(store: Arc<dyn Store>) {
     let acme = tenant(&*store, "acme").await;
     let globex = tenant(&*store, "globex").await;

@@ -147,6 +147,7 @@ conformance_suite! {
             a_claim_is_exclusive_and_only_its_holder_saves,
             a_change_takes_the_lease_and_replay_moves_the_cursor,
             webhooks_are_per_tenant,
+            any_webhook_enabled_looks_at_every_tenant_and_only_enabled_webhooks,
             relay_cursors_are_leased_per_tenant,
             retention_keeps_what_an_enabled_webhook_has_not_passed,
             a_commit_with_events_rings_its_tenants_bell,
