@@ -346,7 +346,13 @@ impl WriteTx for PgTx {
         let mut payloads = Vec::with_capacity(events.len());
         for (seq, event) in (first..).zip(events) {
             let event_id = new_event_id();
-            payloads.push(event_document(tenant, seq, &event_id, occurred_at, event));
+            payloads.push(serde_json::to_value(event_document(
+                tenant,
+                seq,
+                &event_id,
+                occurred_at,
+                event,
+            ))?);
             seqs.push(seq);
             ids.push(event_id);
             types.push(event.event_type.as_str());
