@@ -19,6 +19,8 @@ struct Inner {
     tenants: Mutex<HashMap<String, watch::Sender<u64>>>,
     /// Rung for every tenant: the relays that serve all tenants listen here.
     any: watch::Sender<u64>,
+    /// Rung when a webhook is created or changed on this node (the webhook relay listens).
+    webhooks: watch::Sender<u64>,
 }
 
 impl Doorbell {
@@ -46,6 +48,16 @@ impl Doorbell {
             .entry(tenant_id.to_owned())
             .or_insert_with(|| watch::channel(0).0)
             .subscribe()
+    }
+
+    /// Wakes the webhook relay: a webhook was created or changed, so one may now be due.
+    pub fn ring_webhooks(&self) {
+        bump(&self.inner.webhooks);
+    }
+
+    /// A receiver that changes whenever a webhook is created or changed on this node.
+    pub fn webhooks(&self) -> watch::Receiver<u64> {
+        self.inner.webhooks.subscribe()
     }
 
     /// A receiver that changes whenever any tenant is rung.

@@ -47,7 +47,8 @@ pub trait EventDelivery: Send + Sync {
         limit: u32,
     ) -> StoreResult<Vec<DeliveryAttempt>>;
 
-    /// Whether any tenant has an enabled webhook.
+    /// Whether any tenant has an enabled webhook. (Creating or changing one rings
+    /// `Doorbell::ring_webhooks` on this node.)
     async fn any_webhook_enabled(&self) -> StoreResult<bool>;
     /// Leases to `owner`, until `until`, up to `limit` webhooks that are enabled, past their
     /// backoff, not leased, and behind their tenant's log.

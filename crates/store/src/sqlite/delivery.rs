@@ -491,11 +491,13 @@ impl EventDelivery for SqliteStore {
         webhook: NewWebhook,
         now: DateTime<Utc>,
     ) -> StoreResult<Webhook> {
-        timed(
+        let created = timed(
             "create_webhook",
             create(&self.group, tenant_id, webhook_id, webhook, now),
         )
-        .await
+        .await?;
+        self.doorbell.ring_webhooks();
+        Ok(created)
     }
 
     async fn list_webhooks(&self, tenant_id: &str) -> StoreResult<Vec<Webhook>> {
@@ -516,11 +518,13 @@ impl EventDelivery for SqliteStore {
         webhook_change: WebhookChange,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<Webhook>> {
-        timed(
+        let changed = timed(
             "change_webhook",
             change(&self.group, tenant_id, webhook_id, webhook_change, now),
         )
-        .await
+        .await?;
+        self.doorbell.ring_webhooks();
+        Ok(changed)
     }
 
     async fn delete_webhook(&self, tenant_id: &str, webhook_id: &str) -> StoreResult<bool> {

@@ -200,8 +200,11 @@ pub async fn any_webhook_enabled_looks_at_every_tenant_and_only_enabled_webhooks
         tenant(&*store, "globex").await,
     );
     assert!(!store.any_webhook_enabled().await.unwrap());
+    let mut changed = store.doorbell().webhooks();
     webhook(&*store, &acme.tenant_id, "wh_1").await;
     assert!(store.any_webhook_enabled().await.unwrap());
+    assert!(changed.has_changed().unwrap(), "a creation wakes the relay");
+    changed.mark_unchanged();
     let disable = WebhookChange {
         enabled: Some(false),
         ..Default::default()
@@ -212,6 +215,7 @@ pub async fn any_webhook_enabled_looks_at_every_tenant_and_only_enabled_webhooks
         .unwrap()
         .unwrap();
     assert!(!store.any_webhook_enabled().await.unwrap(), "only disabled");
+    assert!(changed.has_changed().unwrap(), "a change wakes the relay");
     webhook(&*store, &globex.tenant_id, "wh_2").await;
     assert!(
         store.any_webhook_enabled().await.unwrap(),
