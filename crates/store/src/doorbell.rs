@@ -3,6 +3,9 @@
 //! relays) wakes up and reads the log. A ring carries no data and coalesces: the log is the
 //! only source of truth, so a missed ring delays a reader (until its polling fallback) and
 //! never makes it skip an event. Ringing never blocks, whatever the readers do.
+//!
+//! A second bell, `webhooks`, is rung when a webhook is created or changed: the webhook relay
+//! skips its claims while no webhook is enabled, and this tells it to look again at once.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
