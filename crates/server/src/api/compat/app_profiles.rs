@@ -5,7 +5,7 @@ use super::body::{JsonBody, RawRecord, check_batch_size, raw_text, records};
 use super::codes::{Code, CompatError};
 use super::customers::new_transid;
 use super::envelope::{
-    CompatResponse, NotFoundCode, app_profile_attributes, object, outward_links, read_envelope,
+    CompatResponse, NotFoundCode, ReadRecord, app_profile_attributes, outward_links, read_envelope,
     write_envelope,
 };
 use super::query::QueryParams;
@@ -18,7 +18,6 @@ use profilestore_core::app_profile::AppProfileWrite;
 use profilestore_core::batch::RecordRef;
 use profilestore_core::ids::{AppId, CustomerId, DeviceId, UserId};
 use profilestore_store::model::{AppProfileCommand, AppProfileSelector, BatchRecord, WriteMode};
-use serde_json::Value;
 use std::collections::HashMap;
 
 /// One record of an app-profile write. The install is named by `userId` and `deviceId` among
@@ -128,13 +127,13 @@ pub async fn update(
     write(state, principal, app_id, body, WriteMode::Update).await
 }
 
-/// Reads the app profiles the selectors match, each with its linked customer as OutwardLinks.
-/// A lookup by one identifier that matches nothing is 7014.
 /// Selectors parsed from the request, or why they could not be. Parsed before the app is known
 /// to be the caller's, and refused only after: another tenant's app id answers 7018 whatever
 /// else is wrong with the request.
 type ParsedSelectors = Result<(Vec<AppProfileSelector>, bool), CompatError>;
 
+/// Reads the app profiles the selectors match, each with its linked customer as OutwardLinks.
+/// A lookup by one identifier that matches nothing is 7014.
 async fn read(
     state: &AppState,
     principal: &Principal,
@@ -178,16 +177,13 @@ async fn read(
                 .customer_id
                 .as_ref()
                 .and_then(|id| customers.get(id));
-            object([
-                ("Attributes", Value::Array(app_profile_attributes(profile))),
-                ("InwardLinks", Value::Array(Vec::new())),
-                (
-                    "OutwardLinks",
-                    outward_links(&tenant.tenant, customer, &custom_ids),
-                ),
-            ])
+            ReadRecord {
+                attributes: app_profile_attributes(profile),
+                inward_links: Vec::new(),
+                outward_links: outward_links(&tenant.tenant, customer, &custom_ids),
+            }
         })
-        .collect();
+        .collect::<Vec<_>>();
     Ok(read_envelope(&new_transid(), records))
 }
 

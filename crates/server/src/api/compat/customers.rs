@@ -4,7 +4,7 @@ use super::auth::tenant_scope;
 use super::body::{JsonBody, check_batch_size, records};
 use super::codes::{Code, CompatError};
 use super::envelope::{
-    CompatResponse, NotFoundCode, customer_attributes, inward_links, object, read_envelope,
+    CompatResponse, NotFoundCode, ReadRecord, customer_attributes, inward_links, read_envelope,
     write_envelope,
 };
 use super::query::QueryParams;
@@ -15,7 +15,6 @@ use axum::extract::{Path, RawQuery, State};
 use profilestore_core::batch::RecordRef;
 use profilestore_core::ids::CustomerId;
 use profilestore_store::model::{BatchRecord, CustomerInput, WriteMode};
-use serde_json::Value;
 
 /// A new transaction id. Version 7 (time-ordered), not 4: write outcomes are kept by transid,
 /// and ordered ids land on the index's last page instead of a random one per write.
@@ -111,21 +110,18 @@ async fn read(
     } else {
         Vec::new()
     };
-    let records = customers
+    let records: Vec<ReadRecord<'_>> = customers
         .iter()
         .map(|customer| {
             let mine: Vec<_> = linked
                 .iter()
                 .filter(|profile| profile.customer_id.as_ref() == Some(&customer.customer_id))
                 .collect();
-            object([
-                (
-                    "Attributes",
-                    Value::Array(customer_attributes(customer, &custom_ids)),
-                ),
-                ("InwardLinks", inward_links(&mine, inward)),
-                ("OutwardLinks", Value::Array(Vec::new())),
-            ])
+            ReadRecord {
+                attributes: customer_attributes(customer, &custom_ids),
+                inward_links: inward_links(&mine, inward),
+                outward_links: Vec::new(),
+            }
         })
         .collect();
     Ok(read_envelope(&new_transid(), records))

@@ -21,8 +21,9 @@ pub async fn get(
     {
         // The status lookup itself succeeded: 200, whatever the write's own code was.
         Some(outcome) => {
-            let (_, body) = write_envelope(&transid, &outcome, NotFoundCode::Standard);
-            Ok((axum::http::StatusCode::OK, body))
+            let mut envelope = write_envelope(&transid, &outcome, NotFoundCode::Standard);
+            *envelope.status_mut() = axum::http::StatusCode::OK;
+            Ok(envelope)
         }
         None => Err(CompatError::new(Code::NoResult, "No result found")),
     }
