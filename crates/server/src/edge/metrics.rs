@@ -2,9 +2,13 @@
 //! recorder is process-wide (the `metrics` facade has one global recorder), installed once.
 
 use axum::extract::{MatchedPath, Request};
+use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
+use metrics::{Counter, Histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::sync::OnceLock;
 use std::time::Instant;
 
@@ -12,9 +16,11 @@ const LATENCY_BUCKETS: &[f64] = &[
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
 ];
 
+/// The recorder's handle, once installed.
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
 /// The process's recorder handle, installing the recorder on first use.
 pub fn recorder() -> PrometheusHandle {
-    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE
         .get_or_init(|| {
             let recorder = PrometheusBuilder::new()
@@ -30,19 +36,84 @@ pub fn recorder() -> PrometheusHandle {
         .clone()
 }
 
+/// The metrics of one (route, method, status), as handles that record straight into them.
+#[derive(Clone)]
+struct RequestMetrics {
+    count: Counter,
+    duration: Histogram,
+}
+
+impl RequestMetrics {
+    fn registered(route: &str, method: &'static str, status: u16) -> Self {
+        let labels = [
+            ("method", method.to_owned()),
+            ("route", route.to_owned()),
+            ("status", status.to_string()),
+        ];
+        RequestMetrics {
+            count: metrics::counter!("http_requests_total", &labels),
+            duration: metrics::histogram!("http_request_duration_seconds", &labels),
+        }
+    }
+}
+
+thread_local! {
+    /// This worker thread's handles, by route and then (method, status). Asking the recorder
+    /// for a labelled metric copies and hashes its labels every time: ~3 % of the server's CPU
+    /// in a read, measured. Bounded: routes are the router's templates, methods are labelled
+    /// by [`method_label`], statuses are three digits.
+    static HANDLES: RefCell<HashMap<String, Vec<(&'static str, u16, RequestMetrics)>>> =
+        RefCell::new(HashMap::new());
+}
+
+/// The handles of (route, method, status), registered on first use.
+fn request_metrics(route: &str, method: &'static str, status: u16) -> RequestMetrics {
+    if HANDLE.get().is_none() {
+        // No recorder of ours yet: what the facade hands out now records nowhere, forever.
+        return RequestMetrics::registered(route, method, status);
+    }
+    HANDLES.with_borrow_mut(|handles| {
+        let by_route = match handles.get_mut(route) {
+            Some(found) => found,
+            None => handles.entry(route.to_owned()).or_default(),
+        };
+        if let Some((_, _, found)) = by_route
+            .iter()
+            .find(|(m, s, _)| *m == method && *s == status)
+        {
+            return found.clone();
+        }
+        let registered = RequestMetrics::registered(route, method, status);
+        by_route.push((method, status, registered.clone()));
+        registered
+    })
+}
+
+/// A request's method as a label: a client may send any token as a method, and each would
+/// be a series of its own.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "other",
+    }
+}
+
 pub async fn track(request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|path| path.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".to_owned());
-    let method = request.method().to_string();
+    let route = request.extensions().get::<MatchedPath>().cloned();
+    let method = method_label(request.method());
     let response = next.run(request).await;
-    let status = response.status().as_u16().to_string();
-    let labels = [("method", method), ("route", route), ("status", status)];
-    metrics::counter!("http_requests_total", &labels).increment(1);
-    metrics::histogram!("http_request_duration_seconds", &labels)
-        .record(started.elapsed().as_secs_f64());
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
+    let metrics = request_metrics(route, method, response.status().as_u16());
+    metrics.count.increment(1);
+    metrics.duration.record(started.elapsed().as_secs_f64());
     response
 }

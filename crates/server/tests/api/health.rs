@@ -42,6 +42,13 @@ async fn metrics_count_requests_by_route_and_status_and_store_transactions() {
     .await;
     app.get("/resources/v2/customerprofile/nobody", &tenant.key)
         .await;
+    // A method of the client's own invention is counted, under one label for all of them.
+    let brew = reqwest::Method::from_bytes(b"BREW").unwrap();
+    app.client
+        .request(brew, format!("{}/healthz", app.base_url))
+        .send()
+        .await
+        .unwrap();
 
     let text = app
         .client
@@ -62,6 +69,11 @@ async fn metrics_count_requests_by_route_and_status_and_store_transactions() {
         text.contains("http_request_duration_seconds_bucket"),
         "{text}"
     );
+    assert!(
+        text.contains(r#"http_requests_total{method="other",route="/healthz",status="405"}"#),
+        "{text}"
+    );
+    assert!(!text.contains("BREW"), "{text}");
     assert!(
         text.contains(r#"store_transactions_total{operation="write_customers",outcome="ok"}"#),
         "{text}"
