@@ -8,7 +8,7 @@ use profilestore_core::attribute::{AttributeValue, RawAttribute};
 use profilestore_core::customer::{CustomerPatch, CustomerProfile};
 use profilestore_core::ids::CustomerId;
 use profilestore_core::schema::{AttributeDefinition, Schema};
-use profilestore_server::api::compat::envelope::{customer_attributes, read_envelope};
+use profilestore_server::api::compat::envelope::{ReadEnvelope, ReadRecord, customer_attributes};
 use profilestore_store::Store;
 use profilestore_store::model::{CustomerInput, SealedSecret, WriteMode};
 use profilestore_store::sqlite::SqliteStore;
@@ -85,13 +85,12 @@ fn envelope(c: &mut Criterion) {
     .collect();
     c.bench_function("render a one-customer read envelope to bytes", |b| {
         b.iter(|| {
-            let record = json!({
-                "Attributes": customer_attributes(black_box(&profile), &custom_ids),
-                "InwardLinks": [],
-                "OutwardLinks": [],
-            });
-            let (_, body) = read_envelope("transid", vec![record]);
-            serde_json::to_vec(&body.0).expect("render")
+            let record = ReadRecord {
+                attributes: customer_attributes(black_box(&profile), &custom_ids),
+                inward_links: Vec::new(),
+                outward_links: Vec::new(),
+            };
+            serde_json::to_vec(&ReadEnvelope::new("transid", vec![record])).expect("render")
         })
     });
 }

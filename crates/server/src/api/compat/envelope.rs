@@ -109,7 +109,7 @@ pub fn write_envelope(transid: &str, outcome: &BatchOutcome, not_found: NotFound
 
 /// §3.3's envelope around the records of a successful read.
 #[derive(Serialize)]
-struct ReadEnvelope<'a, R> {
+pub struct ReadEnvelope<'a, R> {
     #[serde(rename = "Status")]
     status: u8,
     #[serde(rename = "Description")]
@@ -120,16 +120,21 @@ struct ReadEnvelope<'a, R> {
     records: Vec<R>,
 }
 
+impl<'a, R: Serialize> ReadEnvelope<'a, R> {
+    pub fn new(transid: &'a str, records: Vec<R>) -> Self {
+        ReadEnvelope {
+            status: 0,
+            description: "success",
+            code: Code::Success.as_str(),
+            transid,
+            records,
+        }
+    }
+}
+
 /// §3.3: a successful read of `records`.
 pub fn read_envelope<R: Serialize>(transid: &str, records: Vec<R>) -> Response {
-    let body = ReadEnvelope {
-        status: 0,
-        description: "success",
-        code: Code::Success.as_str(),
-        transid,
-        records,
-    };
-    (StatusCode::OK, Json(body)).into_response()
+    (StatusCode::OK, Json(ReadEnvelope::new(transid, records))).into_response()
 }
 
 /// One record of a read: a profile's attributes and its links.
