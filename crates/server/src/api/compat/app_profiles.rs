@@ -183,7 +183,7 @@ async fn read(
                 outward_links: outward_links(&tenant.tenant, customer, &custom_ids),
             }
         })
-        .collect::<Vec<_>>();
+        .collect();
     Ok(read_envelope(&new_transid(), records))
 }
 

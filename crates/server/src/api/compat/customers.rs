@@ -110,7 +110,7 @@ async fn read(
     } else {
         Vec::new()
     };
-    let records: Vec<ReadRecord<'_>> = customers
+    let records = customers
         .iter()
         .map(|customer| {
             let mine: Vec<_> = linked

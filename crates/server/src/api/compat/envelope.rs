@@ -65,9 +65,13 @@ struct WriteEnvelope<'a> {
     results: Vec<RecordResult<'a>>,
 }
 
-/// §3.1: every record's result and the counters. The top-level code is 1000 when every record
-/// succeeded, 1002 when some did, and the first failure's own code when none did.
-pub fn write_envelope(transid: &str, outcome: &BatchOutcome, not_found: NotFoundCode) -> Response {
+/// §3.1: every record's result and the counters, with the code they add up to: 1000 when
+/// every record succeeded, 1002 when some did, and the first failure's own code when none did.
+fn write_body<'a>(
+    transid: &'a str,
+    outcome: &'a BatchOutcome,
+    not_found: NotFoundCode,
+) -> (Code, WriteEnvelope<'a>) {
     let mut first_failure: Option<(Code, String)> = None;
     let results: Vec<RecordResult<'_>> = outcome
         .records
@@ -104,12 +108,25 @@ pub fn write_envelope(transid: &str, outcome: &BatchOutcome, not_found: NotFound
         failure_count: outcome.failure_count(),
         results,
     };
+    (code, body)
+}
+
+/// The answer to a write or delete: §3.1's envelope, with the HTTP status of its code.
+pub fn write_envelope(transid: &str, outcome: &BatchOutcome, not_found: NotFoundCode) -> Response {
+    let (code, body) = write_body(transid, outcome, not_found);
     (code.status(), Json(body)).into_response()
+}
+
+/// The answer to a status lookup (§4.5) that found the write: its envelope again, with 200
+/// whatever the write's own code was (the lookup itself succeeded).
+pub fn write_status(transid: &str, outcome: &BatchOutcome) -> Response {
+    let (_, body) = write_body(transid, outcome, NotFoundCode::Standard);
+    (StatusCode::OK, Json(body)).into_response()
 }
 
 /// §3.3's envelope around the records of a successful read.
 #[derive(Serialize)]
-pub struct ReadEnvelope<'a, R> {
+pub struct ReadEnvelope<'a> {
     #[serde(rename = "Status")]
     status: u8,
     #[serde(rename = "Description")]
@@ -117,11 +134,11 @@ pub struct ReadEnvelope<'a, R> {
     code: &'static str,
     transid: &'a str,
     #[serde(rename = "Records")]
-    records: Vec<R>,
+    records: Vec<ReadRecord<'a>>,
 }
 
-impl<'a, R: Serialize> ReadEnvelope<'a, R> {
-    pub fn new(transid: &'a str, records: Vec<R>) -> Self {
+impl<'a> ReadEnvelope<'a> {
+    pub fn new(transid: &'a str, records: Vec<ReadRecord<'a>>) -> Self {
         ReadEnvelope {
             status: 0,
             description: "success",
@@ -133,7 +150,7 @@ impl<'a, R: Serialize> ReadEnvelope<'a, R> {
 }
 
 /// §3.3: a successful read of `records`.
-pub fn read_envelope<R: Serialize>(transid: &str, records: Vec<R>) -> Response {
+pub fn read_envelope(transid: &str, records: Vec<ReadRecord<'_>>) -> Response {
     (StatusCode::OK, Json(ReadEnvelope::new(transid, records))).into_response()
 }
 

@@ -2,7 +2,7 @@
 
 use super::auth::tenant_scope;
 use super::codes::{Code, CompatError};
-use super::envelope::{CompatResponse, NotFoundCode, write_envelope};
+use super::envelope::{CompatResponse, write_status};
 use crate::access::Principal;
 use crate::state::AppState;
 use axum::Extension;
@@ -19,12 +19,7 @@ pub async fn get(
         .write_outcome(&tenant.tenant.tenant_id, &transid)
         .await?
     {
-        // The status lookup itself succeeded: 200, whatever the write's own code was.
-        Some(outcome) => {
-            let mut envelope = write_envelope(&transid, &outcome, NotFoundCode::Standard);
-            *envelope.status_mut() = axum::http::StatusCode::OK;
-            Ok(envelope)
-        }
+        Some(outcome) => Ok(write_status(&transid, &outcome)),
         None => Err(CompatError::new(Code::NoResult, "No result found")),
     }
 }
