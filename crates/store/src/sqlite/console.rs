@@ -264,11 +264,13 @@ async fn overview(
     .iter()
     .map(|row| Ok((row.try_get("key")?, count(row.try_get("n")?))))
     .collect::<StoreResult<Vec<_>>>()?;
+    let first_seq = first_seq_since(store, tenant_id, millis(events_since)).await?;
     let events_per_minute = sqlx::query(
         "SELECT occurred_at / 60000 AS minute, count(*) AS n FROM outbox \
-         WHERE tenant_id = ? AND occurred_at >= ? GROUP BY 1 ORDER BY 1",
+         WHERE tenant_id = ? AND seq >= ? AND occurred_at >= ? GROUP BY 1 ORDER BY 1",
     )
     .bind(tenant_id)
+    .bind(first_seq)
     .bind(millis(events_since))
     .fetch_all(&store.reader)
     .await?
@@ -281,4 +283,32 @@ async fn overview(
         attribute_counts,
         events_per_minute,
     })
+}
+
+/// The first seq of the tenant's log that occurred at or after `since` (ms), by bisection over
+/// its seq range: the log has no index on time (see migration 7), and its times grow with seq.
+async fn first_seq_since(store: &SqliteStore, tenant_id: &str, since: i64) -> StoreResult<i64> {
+    let occurred_at_or_after = |seq: i64| {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT occurred_at FROM outbox WHERE tenant_id = ? AND seq >= ? ORDER BY seq LIMIT 1",
+        )
+        .bind(tenant_id)
+        .bind(seq)
+        .fetch_optional(&store.reader)
+    };
+    let (mut low, mut high): (i64, i64) = sqlx::query_as(
+        "SELECT COALESCE(MIN(seq), 0), COALESCE(MAX(seq), 0) + 1 FROM outbox WHERE tenant_id = ?",
+    )
+    .bind(tenant_id)
+    .fetch_one(&store.reader)
+    .await?;
+    // Invariant: every seq below `low` occurred before `since`; `high` is past the answer.
+    while low < high {
+        let middle = low + (high - low) / 2;
+        match occurred_at_or_after(middle).await? {
+            Some(occurred_at) if occurred_at < since => low = middle + 1,
+            _ => high = middle,
+        }
+    }
+    Ok(low)
 }

@@ -439,14 +439,25 @@ pub(super) async fn prune(group: &GroupWriter, before: DateTime<Utc>) -> StoreRe
         let deleted = group
             .write(move |tx| {
                 Box::pin(async move {
+                    // The log is in rowid order and has no index on time (migration 7): its
+                    // old end is found by walking from its oldest row to the first one kept.
+                    let end = tx
+                        .0
+                        .query_first(
+                            "SELECT rowid FROM outbox WHERE occurred_at >= ? ORDER BY rowid LIMIT 1",
+                            &[millis(before).into()],
+                            |row| Ok(row.int(0)),
+                        )?
+                        .unwrap_or(i64::MAX);
                     tx.0.execute(
-                        "DELETE FROM outbox WHERE rowid IN (SELECT o.rowid FROM outbox o WHERE o.occurred_at < ?1 \
+                        "DELETE FROM outbox WHERE rowid IN (SELECT o.rowid FROM outbox o \
+                         WHERE o.rowid < ?3 AND o.occurred_at < ?1 \
                          AND o.seq <= COALESCE((SELECT MIN(w.cursor) FROM webhooks w \
                              WHERE w.tenant_id = o.tenant_id AND w.enabled = 1), o.seq) \
                          AND o.seq <= COALESCE((SELECT MIN(r.cursor) FROM relay_cursors r \
                              WHERE r.tenant_id = o.tenant_id AND r.lease_until >= ?1), o.seq) \
-                         LIMIT ?2)",
-                        &[millis(before).into(), PRUNE_BATCH.into()],
+                         ORDER BY o.rowid LIMIT ?2)",
+                        &[millis(before).into(), PRUNE_BATCH.into(), end.into()],
                     )
                 })
             })

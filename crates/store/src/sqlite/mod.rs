@@ -461,11 +461,17 @@ impl Store for SqliteStore {
     }
 
     async fn prune_write_outcomes(&self, now: DateTime<Utc>) -> StoreResult<u64> {
-        let pruned = sqlx::query("DELETE FROM write_outcomes WHERE expires_at <= ?")
-            .bind(millis(now))
-            .execute(&self.writer)
-            .await?
-            .rows_affected();
+        // Outcomes are in rowid order and have no index on expiry (migration 7): the expired
+        // ones are those before the first that is not, found by walking from the oldest.
+        let pruned = sqlx::query(
+            "DELETE FROM write_outcomes WHERE rowid < COALESCE(\
+             (SELECT rowid FROM write_outcomes WHERE expires_at > ?1 ORDER BY rowid LIMIT 1), \
+             (SELECT MAX(rowid) + 1 FROM write_outcomes)) AND expires_at <= ?1",
+        )
+        .bind(millis(now))
+        .execute(&self.writer)
+        .await?
+        .rows_affected();
         Ok(pruned)
     }
 

@@ -1,0 +1,112 @@
+//! A SQLite database made by an earlier release keeps its data through the migrations that
+//! rebuild tables: events and write outcomes written under schema 6 are read, found and
+//! pruned the same way after the store opens it (and migrates it to the current schema).
+
+use chrono::{Duration, Utc};
+use profilestore_store::sqlite::SqliteStore;
+use profilestore_store::{EventDelivery, Store};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+use std::str::FromStr;
+
+/// Creates the database at `url` with the migrations before `version` only.
+async fn database_at_schema(url: &str, version: i64) -> sqlx::SqlitePool {
+    let options = SqliteConnectOptions::from_str(url)
+        .unwrap()
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .unwrap();
+    let mut migrator = sqlx::migrate!("./migrations/sqlite");
+    let earlier: Vec<_> = migrator
+        .migrations
+        .iter()
+        .filter(|m| m.version < version)
+        .cloned()
+        .collect();
+    migrator.migrations = earlier.into();
+    migrator.run(&pool).await.unwrap();
+    pool
+}
+
+#[tokio::test]
+async fn events_and_write_outcomes_of_schema_6_survive_the_rebuild_of_their_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("old.db").display());
+    let now = Utc::now();
+    let old = database_at_schema(&url, 7).await;
+    for seq in 1..=3i64 {
+        // Two tenants' logs, interleaved as commits made them.
+        for tenant in ["tn_a", "tn_b"] {
+            let payload = serde_json::json!({"seq": seq, "tenant_id": tenant}).to_string();
+            sqlx::query(
+                "INSERT INTO outbox (tenant_id, seq, event_id, event_type, occurred_at, payload) \
+                 VALUES (?, ?, ?, 'customer.updated', ?, ?)",
+            )
+            .bind(tenant)
+            .bind(seq)
+            .bind(format!("ev-{tenant}-{seq}"))
+            .bind((now - Duration::hours(4 - seq)).timestamp_millis())
+            .bind(payload)
+            .execute(&old)
+            .await
+            .unwrap();
+        }
+    }
+    for (transid, expires_in) in [("t-expired", -1), ("t-kept", 20)] {
+        sqlx::query(
+            "INSERT INTO write_outcomes (tenant_id, transid, outcome, expires_at) \
+             VALUES ('tn_a', ?, '{\"records\":[]}', ?)",
+        )
+        .bind(transid)
+        .bind((now + Duration::hours(expires_in)).timestamp_millis())
+        .execute(&old)
+        .await
+        .unwrap();
+    }
+    old.close().await;
+
+    let store = SqliteStore::open(&url).await.unwrap();
+    for tenant in ["tn_a", "tn_b"] {
+        let events = store.events_after(tenant, 0, 10).await.unwrap();
+        let seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, [1, 2, 3], "{tenant}");
+        assert!(events.iter().all(|e| e.payload["tenant_id"] == tenant));
+        assert_eq!(store.events_after(tenant, 2, 10).await.unwrap().len(), 1);
+    }
+    assert!(
+        store
+            .write_outcome("tn_a", "t-kept")
+            .await
+            .unwrap()
+            .is_some()
+    );
+
+    // The expired outcome goes, the other stays; the events older than two hours go (seq 1
+    // and 2 of each tenant: 3 h and 2 h old), the youngest stay.
+    assert_eq!(store.prune_write_outcomes(now).await.unwrap(), 1);
+    assert!(
+        store
+            .write_outcome("tn_a", "t-kept")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let pruned = store
+        .prune_events(now - Duration::hours(2) + Duration::minutes(1))
+        .await
+        .unwrap();
+    assert_eq!(pruned, 4);
+    for tenant in ["tn_a", "tn_b"] {
+        let seqs: Vec<i64> = store
+            .events_after(tenant, 0, 10)
+            .await
+            .unwrap()
+            .iter()
+            .map(|e| e.seq)
+            .collect();
+        assert_eq!(seqs, [3], "{tenant}");
+    }
+}
