@@ -147,6 +147,13 @@ pub struct StoredEvent {
     pub payload: serde_json::Value,
 }
 
+/// How far behind an install's stored last SDK contact may lag: a call within this of the
+/// stored contact leaves it as it is. The contact only ages installs (a TTL of days, swept
+/// hourly, which waits this much longer: never early), and it is indexed, so moving it on
+/// every call would rewrite an index entry per call (on SQLite, one more page to log; on
+/// PostgreSQL, no HOT update). Devices that call often then cost one row write, not two.
+pub const CONTACT_RESOLUTION: chrono::Duration = chrono::Duration::hours(1);
+
 /// One call of the device SDK, parsed; attributes already checked against the catalogue and
 /// filtered by the app's policy.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -13,7 +13,7 @@ use super::rows::{
     to_millis,
 };
 use crate::error::StoreResult;
-use crate::model::AppProfileSelector;
+use crate::model::{AppProfileSelector, CONTACT_RESOLUTION};
 use crate::ops::WriteTx;
 use crate::outbox::{event_document, new_event_id};
 use async_trait::async_trait;
@@ -260,13 +260,15 @@ impl WriteTx for PgTx {
     ) -> StoreResult<()> {
         sqlx::query(
             "UPDATE app_profiles SET last_contact = $1 \
-             WHERE tenant_id = $2 AND app_id = $3 AND user_id = $4 AND device_id = $5",
+             WHERE tenant_id = $2 AND app_id = $3 AND user_id = $4 AND device_id = $5 \
+             AND (last_contact IS NULL OR last_contact < $6)",
         )
         .bind(at)
         .bind(tenant)
         .bind(key.app_id.as_str())
         .bind(key.user_id.as_str())
         .bind(key.device_id.as_str())
+        .bind(at - CONTACT_RESOLUTION)
         .execute(&mut *self.0)
         .await?;
         Ok(())
@@ -284,7 +286,9 @@ impl WriteTx for PgTx {
              ON CONFLICT (tenant_id, app_id, user_id, device_id) DO UPDATE SET customer_id = EXCLUDED.customer_id, \
              push_id = EXCLUDED.push_id, attributes = EXCLUDED.attributes, version = EXCLUDED.version, \
              updated_at = EXCLUDED.updated_at, \
-             last_contact = COALESCE(EXCLUDED.last_contact, app_profiles.last_contact)",
+             last_contact = CASE WHEN app_profiles.last_contact IS NULL \
+                 OR app_profiles.last_contact < $12 THEN COALESCE(EXCLUDED.last_contact, app_profiles.last_contact) \
+                 ELSE app_profiles.last_contact END",
         )
         .bind(tenant)
         .bind(profile.key.app_id.as_str())
@@ -297,6 +301,8 @@ impl WriteTx for PgTx {
         .bind(profile.created_at)
         .bind(profile.updated_at)
         .bind(contact)
+        // A contact within the resolution keeps the stored one (and the update stays HOT).
+        .bind(contact.map(|at| at - CONTACT_RESOLUTION))
         .execute(&mut *self.0)
         .await?;
         Ok(())

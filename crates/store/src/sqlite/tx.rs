@@ -9,7 +9,7 @@ use super::rows::{
     fetch_device_profiles, fetch_linked_app_profiles, fetch_stale_app_profiles, millis,
 };
 use crate::error::StoreResult;
-use crate::model::AppProfileSelector;
+use crate::model::{AppProfileSelector, CONTACT_RESOLUTION};
 use crate::ops::WriteTx;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -300,15 +300,19 @@ impl WriteTx for SqliteTx<'_> {
         key: &AppProfileKey,
         at: DateTime<Utc>,
     ) -> StoreResult<()> {
+        // Only a contact older than the resolution is moved: an UPDATE that matches no row
+        // leaves the contact index alone (naming the column, even to keep it, would not).
         self.0.execute(
-            "UPDATE app_profiles SET last_contact = ? \
-             WHERE tenant_id = ? AND app_id = ? AND user_id = ? AND device_id = ?",
+            "UPDATE app_profiles SET last_contact = ?1 \
+             WHERE tenant_id = ?2 AND app_id = ?3 AND user_id = ?4 AND device_id = ?5 \
+             AND (last_contact IS NULL OR last_contact < ?6)",
             &[
                 millis(at).into(),
                 tenant.into(),
                 key.app_id.as_str().into(),
                 key.user_id.as_str().into(),
                 key.device_id.as_str().into(),
+                millis(at - CONTACT_RESOLUTION).into(),
             ],
         )?;
         Ok(())
@@ -321,12 +325,12 @@ impl WriteTx for SqliteTx<'_> {
         contact: Option<DateTime<Utc>>,
     ) -> StoreResult<()> {
         let attributes = serde_json::to_string(&profile.attributes)?;
-        // As for customers: an update keeping the link and push id leaves their indexes alone.
+        // As for customers: an update keeping the link and push id leaves their indexes alone;
+        // the contact is recorded apart, and only when it moved (see touch_app_profile).
         let kept = self.0.execute(
-            "UPDATE app_profiles SET attributes = ?5, version = ?6, updated_at = ?7, \
-             last_contact = COALESCE(?8, last_contact) \
+            "UPDATE app_profiles SET attributes = ?5, version = ?6, updated_at = ?7 \
              WHERE tenant_id = ?1 AND app_id = ?2 AND user_id = ?3 AND device_id = ?4 \
-             AND customer_id IS ?9 AND push_id IS ?10",
+             AND customer_id IS ?8 AND push_id IS ?9",
             &[
                 tenant.into(),
                 profile.key.app_id.as_str().into(),
@@ -335,12 +339,14 @@ impl WriteTx for SqliteTx<'_> {
                 attributes.as_str().into(),
                 (profile.version as i64).into(),
                 millis(profile.updated_at).into(),
-                contact.map(millis).into(),
                 profile.customer_id.as_ref().map(CustomerId::as_str).into(),
                 profile.push_id().into(),
             ],
         )?;
         if kept > 0 {
+            if let Some(at) = contact {
+                self.touch_app_profile(tenant, &profile.key, at).await?;
+            }
             return Ok(());
         }
         self.0.execute(

@@ -205,6 +205,7 @@ conformance_suite! {
             set_user_id_moves_the_install,
             expiry_deletes_installs_without_recent_contact,
             writes_through_the_compatible_api_are_no_contact_and_keep_the_last,
+            a_contact_within_the_resolution_keeps_the_stored_one,
             readings_the_policy_does_not_enable_are_ignored,
             single_device_per_user_unregisters_the_users_other_devices,
         }

@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 use profilestore_core::DomainError;
 use profilestore_core::app_profile::AppProfile;
 use profilestore_core::device::{AppOptions, DevicePolicy, Monitor, MonitorCategory, Platform};
-use profilestore_store::model::{AppUpdate, SdkCommand, SdkRequest};
+use profilestore_store::model::{AppUpdate, CONTACT_RESOLUTION, SdkCommand, SdkRequest};
 use profilestore_store::{Store, StoreError};
 use std::sync::Arc;
 
@@ -403,6 +403,63 @@ pub async fn writes_through_the_compatible_api_are_no_contact_and_keep_the_last(
             .len(),
         1
     );
+}
+
+/// The stored contact moves only when the call is more than CONTACT_RESOLUTION after it, by
+/// a change (osversion) or by a call that changes nothing (a heartbeat) alike.
+pub async fn a_contact_within_the_resolution_keeps_the_stored_one(store: Arc<dyn Store>) {
+    let acme = tenant_with_app(&*store, "acme").await;
+    let options = AppOptions::default();
+    let registered = Utc::now() - Duration::days(2);
+    let within = registered + CONTACT_RESOLUTION / 2;
+    let beyond = registered + CONTACT_RESOLUTION + Duration::minutes(1);
+    let installs = [
+        ("changed-soon", within, app_patch(&[("osversion", "15")])),
+        ("beat-soon", within, Default::default()),
+        ("changed-later", beyond, app_patch(&[("osversion", "15")])),
+        ("beat-later", beyond, Default::default()),
+    ];
+    for (name, at, patch) in installs {
+        let device = format!("d-{name}");
+        sdk(
+            &*store,
+            &acme.tenant_id,
+            register(name, &device),
+            options,
+            registered,
+        )
+        .await
+        .unwrap();
+        let command = SdkCommand::ProfileUpdate {
+            install: key(APP, name, &device),
+            patch,
+        };
+        sdk(&*store, &acme.tenant_id, command, options, at)
+            .await
+            .unwrap();
+    }
+
+    // Between the registration and the first later call: only installs whose contact is still
+    // the registration's are older.
+    let deleted = store
+        .expire_app_profiles(
+            &acme.tenant_id,
+            &app_id(APP),
+            registered + Duration::minutes(1),
+        )
+        .await
+        .unwrap();
+
+    assert_eq!(deleted, 2);
+    for (name, kept) in [
+        ("changed-soon", false),
+        ("beat-soon", false),
+        ("changed-later", true),
+        ("beat-later", true),
+    ] {
+        let found = find_keys(&*store, &acme.tenant_id, user(name)).await;
+        assert_eq!(found.len(), usize::from(kept), "{name}");
+    }
 }
 
 pub async fn readings_the_policy_does_not_enable_are_ignored(store: Arc<dyn Store>) {
