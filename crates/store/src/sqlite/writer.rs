@@ -61,6 +61,12 @@ impl GroupWriter {
         // 16 MiB of pages (SQLite's default is 2): updates land on random profiles' pages,
         // and a page not cached is read back from the file inside the group.
         conn.execute("PRAGMA cache_size = -16384", &[])?;
+        // Each write's savepoint copies every page it touches to a statement journal first (to
+        // undo that write alone). Past 64 KiB SQLite spills that journal to a temporary file:
+        // a 100-record batch wrote ~500 KB there, through the kernel, per write. In memory it
+        // is a copy, and it starts over at every savepoint's release, so it stays as small as
+        // the largest single write.
+        conn.execute("PRAGMA temp_store = MEMORY", &[])?;
         // When the log starts over after a burst, its file is cut back to 64 MiB.
         conn.query_first("PRAGMA journal_size_limit = 67108864", &[], |_| Ok(()))?;
         conn.set_wal_hook(checkpointer::start(path, busy_timeout)?);
