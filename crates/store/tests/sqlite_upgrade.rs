@@ -76,24 +76,12 @@ async fn events_and_write_outcomes_of_schema_6_survive_the_rebuild_of_their_tabl
         assert!(events.iter().all(|e| e.payload["tenant_id"] == tenant));
         assert_eq!(store.events_after(tenant, 2, 10).await.unwrap().len(), 1);
     }
-    assert!(
-        store
-            .write_outcome("tn_a", "t-kept")
-            .await
-            .unwrap()
-            .is_some()
-    );
+    assert!(kept_outcome_is_found(&store).await);
 
     // The expired outcome goes, the other stays; the events older than two hours go (seq 1
     // and 2 of each tenant: 3 h and 2 h old), the youngest stay.
     assert_eq!(store.prune_write_outcomes(now).await.unwrap(), 1);
-    assert!(
-        store
-            .write_outcome("tn_a", "t-kept")
-            .await
-            .unwrap()
-            .is_some()
-    );
+    assert!(kept_outcome_is_found(&store).await);
     let pruned = store
         .prune_events(now - Duration::hours(2) + Duration::minutes(1))
         .await
@@ -109,4 +97,9 @@ async fn events_and_write_outcomes_of_schema_6_survive_the_rebuild_of_their_tabl
             .collect();
         assert_eq!(seqs, [3], "{tenant}");
     }
+}
+
+async fn kept_outcome_is_found(store: &SqliteStore) -> bool {
+    let found = store.write_outcome("tn_a", "t-kept").await.unwrap();
+    found.is_some()
 }

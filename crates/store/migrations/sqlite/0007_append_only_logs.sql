@@ -10,6 +10,8 @@
 --
 -- Their time columns grow with the rowid (both are set by the writer, in commit order), so
 -- pruning finds its end by walking from the oldest row instead of through an index of its own.
+-- The copies keep that order: the old outbox was a rowid table already (its rowids are its
+-- commit order); the old outcomes are copied in expiry order.
 
 CREATE TABLE outbox_new (
     tenant_id   TEXT NOT NULL,
@@ -20,8 +22,7 @@ CREATE TABLE outbox_new (
     payload     TEXT NOT NULL
 ) STRICT;
 INSERT INTO outbox_new (tenant_id, seq, event_id, event_type, occurred_at, payload)
-    SELECT tenant_id, seq, event_id, event_type, occurred_at, payload FROM outbox
-    ORDER BY occurred_at, tenant_id, seq;
+    SELECT tenant_id, seq, event_id, event_type, occurred_at, payload FROM outbox ORDER BY rowid;
 DROP TABLE outbox;
 ALTER TABLE outbox_new RENAME TO outbox;
 CREATE UNIQUE INDEX outbox_seq ON outbox (tenant_id, seq);

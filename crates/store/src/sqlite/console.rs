@@ -296,12 +296,19 @@ async fn first_seq_since(store: &SqliteStore, tenant_id: &str, since: i64) -> St
         .bind(seq)
         .fetch_optional(&store.reader)
     };
-    let (mut low, mut high): (i64, i64) = sqlx::query_as(
-        "SELECT COALESCE(MIN(seq), 0), COALESCE(MAX(seq), 0) + 1 FROM outbox WHERE tenant_id = ?",
-    )
-    .bind(tenant_id)
-    .fetch_one(&store.reader)
-    .await?;
+    // One aggregate per statement: SQLite answers a lone MIN or MAX from the index's end, but
+    // both in one statement by scanning the tenant's whole log.
+    let end = |sql| {
+        sqlx::query_scalar::<_, Option<i64>>(sql)
+            .bind(tenant_id)
+            .fetch_one(&store.reader)
+    };
+    let mut low = end("SELECT MIN(seq) FROM outbox WHERE tenant_id = ?")
+        .await?
+        .unwrap_or(0);
+    let mut high = end("SELECT MAX(seq) FROM outbox WHERE tenant_id = ?")
+        .await?
+        .map_or(0, |last| last + 1);
     // Invariant: every seq below `low` occurred before `since`; `high` is past the answer.
     while low < high {
         let middle = low + (high - low) / 2;

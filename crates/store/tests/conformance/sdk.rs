@@ -3,27 +3,16 @@
 
 use crate::support::{
     APP, all_events, app_id, app_patch, customer_id, device, device_id, errors, event_types,
-    find_keys, get_customer, key, pairs, sealed, tenant, tenant_with_app, update, user, user_id,
-    write_app_profiles,
+    find_keys, get_customer, key, pairs, sdk_request, sealed, tenant, tenant_with_app, update,
+    user, user_id, write_app_profiles,
 };
 use chrono::{DateTime, Duration, Utc};
 use profilestore_core::DomainError;
 use profilestore_core::app_profile::AppProfile;
 use profilestore_core::device::{AppOptions, DevicePolicy, Monitor, MonitorCategory, Platform};
-use profilestore_store::model::{AppUpdate, CONTACT_RESOLUTION, SdkCommand, SdkRequest};
+use profilestore_store::model::{AppUpdate, CONTACT_RESOLUTION, SdkCommand};
 use profilestore_store::{Store, StoreError};
 use std::sync::Arc;
-
-fn request(command: SdkCommand, options: AppOptions, now: DateTime<Utc>) -> SdkRequest {
-    SdkRequest {
-        command,
-        options,
-        policy: DevicePolicy::default(),
-        sdk_version: Some("2.12.0".to_owned()),
-        device_event: "Register".to_owned(),
-        now,
-    }
-}
 
 fn register(user: &str, device: &str) -> SdkCommand {
     SdkCommand::Register {
@@ -43,7 +32,7 @@ async fn sdk(
     now: DateTime<Utc>,
 ) -> Result<AppProfile, DomainError> {
     store
-        .sdk_write(tenant_id, &app_id(APP), request(command, options, now))
+        .sdk_write(tenant_id, &app_id(APP), sdk_request(command, options, now))
         .await
         .expect("sdk write")
         .map(|outcome| outcome.profile)
@@ -483,7 +472,7 @@ pub async fn readings_the_policy_does_not_enable_are_ignored(store: Arc<dyn Stor
             ("os", "Android"),
         ]),
     };
-    let mut request = request(command, AppOptions::default(), Utc::now());
+    let mut request = sdk_request(command, AppOptions::default(), Utc::now());
     request.policy = policy;
 
     let outcome = store

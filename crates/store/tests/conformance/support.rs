@@ -6,11 +6,12 @@ use profilestore_core::app_profile::{AppProfile, AppProfileKey, AppProfilePatch,
 use profilestore_core::attribute::{AttributeValue, RawAttribute};
 use profilestore_core::batch::{BatchOutcome, RecordRef};
 use profilestore_core::customer::CustomerProfile;
+use profilestore_core::device::{AppOptions, DevicePolicy};
 use profilestore_core::ids::{AppId, CustomerId, DeviceId, UserId};
 use profilestore_store::Store;
 use profilestore_store::model::{
-    AppProfileCommand, AppProfileSelector, BatchRecord, CustomerInput, SealedSecret, StoredEvent,
-    Tenant, WriteMode,
+    AppProfileCommand, AppProfileSelector, BatchRecord, CustomerInput, SdkCommand, SdkRequest,
+    SealedSecret, StoredEvent, Tenant, WriteMode,
 };
 use std::collections::BTreeMap;
 
@@ -394,4 +395,16 @@ pub async fn last_seq(store: &dyn Store, tenant_id: &str) -> i64 {
         .await
         .last()
         .map_or(0, |event| event.seq)
+}
+
+/// An SDK call of `command` at `now`, under `options` and the default device policy.
+pub fn sdk_request(command: SdkCommand, options: AppOptions, now: DateTime<Utc>) -> SdkRequest {
+    SdkRequest {
+        command,
+        options,
+        policy: DevicePolicy::default(),
+        sdk_version: Some("2.12.0".to_owned()),
+        device_event: "Register".to_owned(),
+        now,
+    }
 }

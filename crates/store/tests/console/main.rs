@@ -11,10 +11,15 @@ mod harness;
 mod support;
 
 use chrono::{DateTime, Duration, Utc};
+use profilestore_core::device::{AppOptions, Platform};
 use profilestore_store::console::{ConsoleSession, ConsoleUser};
+use profilestore_store::model::SdkCommand;
 use profilestore_store::{Store, StoreError};
 use std::sync::Arc;
-use support::{create_customers, customer, register, tenant, tenant_with_app, write_app_profiles};
+use support::{
+    APP, app_id, app_patch, create_customers, customer, device_id, register, sdk_request, tenant,
+    tenant_with_app, user_id, write_app_profiles,
+};
 
 /// Runs each behaviour once per backend, as `<backend>::<test>`.
 macro_rules! on_every_backend {
@@ -44,6 +49,7 @@ on_every_backend!(
     a_new_password_or_a_deleted_user_ends_the_sessions,
     an_operators_session_points_at_the_tenant_it_chose,
     the_overview_counts_one_tenants_customers_devices_and_events,
+    the_overview_counts_the_events_since_the_start_of_its_window,
 );
 
 /// Whole milliseconds: both backends keep at least that, so equality holds after a read.
@@ -329,4 +335,35 @@ async fn the_overview_counts_one_tenants_customers_devices_and_events(store: Arc
         .await
         .unwrap();
     assert!(later.events_per_minute.is_empty());
+}
+
+/// A window that starts inside the log counts the events from there on only (SQLite finds
+/// that start by bisecting the tenant's log, which has no index on time).
+async fn the_overview_counts_the_events_since_the_start_of_its_window(store: Arc<dyn Store>) {
+    let acme = tenant_with_app(&*store, "acme").await;
+    // Seven installs registered an hour apart, the last one now: one event each.
+    for hours_ago in (0..7).rev() {
+        let command = SdkCommand::Register {
+            user_id: user_id(&format!("u{hours_ago}")),
+            system_generated: false,
+            device_id: device_id(&format!("d{hours_ago}")),
+            platform: Platform::Android,
+            patch: app_patch(&[("os", "Android")]),
+        };
+        let at = now() - Duration::hours(hours_ago);
+        let request = sdk_request(command, AppOptions::default(), at);
+        let app = app_id(APP);
+        let written = store.sdk_write(&acme.tenant_id, &app, request).await;
+        written.unwrap().unwrap();
+    }
+
+    for (since_hours_ago, expected) in [(8, 7), (6, 7), (5, 6), (3, 4), (1, 2), (0, 1)] {
+        let since = now() - Duration::hours(since_hours_ago) - Duration::minutes(1);
+        let overview = store
+            .console_overview(&acme.tenant_id, since)
+            .await
+            .unwrap();
+        let events: u64 = overview.events_per_minute.iter().map(|(_, n)| n).sum();
+        assert_eq!(events, expected, "since {since_hours_ago} h ago");
+    }
 }
