@@ -176,6 +176,7 @@ pub async fn run(sink: Sink, target: &Target, load: &Load) -> anyhow::Result<Wor
         p99_ms: millis(0.99),
         p999_ms: millis(0.999),
         ratio_to_ceiling: None,
+        ceiling_beside_rps: None,
     })
 }
 

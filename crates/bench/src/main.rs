@@ -66,9 +66,14 @@ struct Args {
     #[arg(long)]
     smoke: bool,
     /// Run only these workloads (comma-separated names, e.g. ceiling,write_customer), to
-    /// profile one of them; the ratio column needs `ceiling` among them.
+    /// profile one of them.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
+    /// Each workload but the lags runs in this many stretches, each right after a stretch of
+    /// `ceiling` as long (its ratio is to that ceiling: a machine whose speed drifts during a
+    /// run moves both); 0 runs each workload at once and takes the ratio to the `ceiling` row.
+    #[arg(long, default_value_t = 5)]
+    slices: u32,
     /// Writes per second offered in webhook_lag (0: as fast as the writers go). A webhook
     /// receives one event per request, in order, so above what one receiver can take the
     /// figure is a growing backlog, not a lag; event_lag always writes as fast as it can.
@@ -159,14 +164,29 @@ async fn run(args: Args) -> anyhow::Result<()> {
             eprintln!("registering installs through the SDK API for sdk_update...");
             drawn_from = sdk_update::prepare(&target, args.profiles, args.concurrency).await?;
         }
+        let drive = workload::Drive {
+            target: &target,
+            profiles: drawn_from,
+            concurrency: args.concurrency,
+            duration,
+        };
+        let beside_ceiling = args.slices > 0 && workload != workload::Workload::Ceiling;
         eprintln!(
-            "running {} for {} s at concurrency {}...",
+            "running {} for {} s at concurrency {}{}...",
             workload.name(),
             duration.as_secs(),
-            args.concurrency
+            args.concurrency,
+            if beside_ceiling {
+                format!(", in {} stretches after as many of ceiling", args.slices)
+            } else {
+                String::new()
+            }
         );
-        results
-            .push(workload::run(workload, &target, drawn_from, args.concurrency, duration).await?);
+        results.push(if beside_ceiling {
+            workload::run_beside_ceiling(workload, &drive, args.slices).await?
+        } else {
+            workload::run(workload, &drive).await?
+        });
     }
 
     for sink in [lag::Sink::Stream, lag::Sink::Webhook] {

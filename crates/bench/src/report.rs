@@ -15,8 +15,12 @@ pub struct WorkloadResult {
     pub p50_ms: f64,
     pub p99_ms: f64,
     pub p999_ms: f64,
-    /// requests/s of this workload divided by requests/s of `ceiling` in the same run.
+    /// requests/s of this workload divided by requests/s of `ceiling` beside it: in the
+    /// stretches alternating with its own (`ceiling_beside_rps`) or, without those, the
+    /// `ceiling` workload of the same run.
     pub ratio_to_ceiling: Option<f64>,
+    /// requests/s of `ceiling` in the stretches run alternately with this workload's.
+    pub ceiling_beside_rps: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -58,7 +62,10 @@ impl Report {
             .map(|w| w.requests_per_sec)
             .filter(|rps| *rps > 0.0);
         if let Some(ceiling) = ceiling {
-            for workload in &mut workloads {
+            for workload in workloads
+                .iter_mut()
+                .filter(|w| w.ratio_to_ceiling.is_none())
+            {
                 workload.ratio_to_ceiling = Some(workload.requests_per_sec / ceiling);
             }
         }
@@ -83,17 +90,29 @@ impl Report {
         );
         let _ = writeln!(
             out,
-            "{:<15} {:>10} {:>12} {:>8} {:>8} {:>9} {:>7} {:>9}",
-            "workload", "req/s", "records/s", "p50 ms", "p99 ms", "p99.9 ms", "errors", "×ceiling"
+            "{:<15} {:>10} {:>12} {:>8} {:>8} {:>9} {:>7} {:>9} {:>10}",
+            "workload",
+            "req/s",
+            "records/s",
+            "p50 ms",
+            "p99 ms",
+            "p99.9 ms",
+            "errors",
+            "×ceiling",
+            "ceiling/s"
         );
         for w in &self.workloads {
             let ratio = w
                 .ratio_to_ceiling
                 .map(|r| format!("{r:.2}"))
                 .unwrap_or_else(|| "-".into());
+            let beside = w
+                .ceiling_beside_rps
+                .map(|rps| format!("{rps:.0}"))
+                .unwrap_or_else(|| "-".into());
             let _ = writeln!(
                 out,
-                "{:<15} {:>10.0} {:>12.0} {:>8.2} {:>8.2} {:>9.2} {:>7} {:>9}",
+                "{:<15} {:>10.0} {:>12.0} {:>8.2} {:>8.2} {:>9.2} {:>7} {:>9} {:>10}",
                 w.name,
                 w.requests_per_sec,
                 w.records_per_sec,
@@ -101,9 +120,15 @@ impl Report {
                 w.p99_ms,
                 w.p999_ms,
                 w.errors,
-                ratio
+                ratio,
+                beside
             );
         }
+        let _ = writeln!(
+            out,
+            "(×ceiling: to the ceiling/s measured in stretches alternating with the workload's; \
+             without them, to the ceiling row)"
+        );
         for skipped in &self.not_measured {
             let _ = writeln!(out, "{:<15} not measured: {}", skipped.name, skipped.reason);
         }

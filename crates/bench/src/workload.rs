@@ -145,37 +145,124 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
         .any(|window| window == needle)
 }
 
-struct WorkerTally {
+/// What the connections of one stretch of a workload measured.
+struct Tally {
     latencies: Histogram<u64>,
     requests: u64,
     errors: u64,
+    seconds: f64,
 }
 
-/// Runs one workload: `concurrency` connections, each sending requests back to back until
-/// `duration` has passed.
-pub async fn run(
+impl Tally {
+    fn new() -> anyhow::Result<Self> {
+        Ok(Tally {
+            latencies: Histogram::new_with_bounds(1, 60_000_000, 3)?,
+            requests: 0,
+            errors: 0,
+            seconds: 0.0,
+        })
+    }
+
+    fn add(&mut self, other: &Tally) -> anyhow::Result<()> {
+        self.latencies.add(&other.latencies)?;
+        self.requests += other.requests;
+        self.errors += other.errors;
+        self.seconds += other.seconds;
+        Ok(())
+    }
+
+    fn requests_per_sec(&self) -> f64 {
+        self.requests as f64 / self.seconds.max(f64::EPSILON)
+    }
+
+    fn result(&self, workload: Workload) -> WorkloadResult {
+        let millis = |quantile: f64| self.latencies.value_at_quantile(quantile) as f64 / 1000.0;
+        let records = self.requests * workload.records_per_request();
+        WorkloadResult {
+            name: workload.name().to_owned(),
+            requests: self.requests,
+            records,
+            errors: self.errors,
+            seconds: self.seconds,
+            requests_per_sec: self.requests_per_sec(),
+            records_per_sec: records as f64 / self.seconds.max(f64::EPSILON),
+            p50_ms: millis(0.50),
+            p99_ms: millis(0.99),
+            p999_ms: millis(0.999),
+            ratio_to_ceiling: None,
+            ceiling_beside_rps: None,
+        }
+    }
+}
+
+/// How a workload is driven: the shared target, the profiles its ids are drawn from, the
+/// connections and the time.
+pub struct Drive<'a> {
+    pub target: &'a Target,
+    pub profiles: u64,
+    pub concurrency: usize,
+    pub duration: Duration,
+}
+
+/// Runs one workload for the whole duration: `concurrency` connections, each sending requests
+/// back to back until it has passed.
+pub async fn run(workload: Workload, drive: &Drive<'_>) -> anyhow::Result<WorkloadResult> {
+    let tally = run_stretch(workload, drive, drive.duration, 0).await?;
+    Ok(tally.result(workload))
+}
+
+/// Runs `workload` in `slices` stretches, each right after a stretch of `ceiling` as long, for
+/// the duration in all: its ratio is then to the ceiling measured beside it, not minutes
+/// earlier, and a machine whose speed drifts during a run (a shared one does) moves both.
+pub async fn run_beside_ceiling(
     workload: Workload,
-    target: &Target,
-    profiles: u64,
-    concurrency: usize,
-    duration: Duration,
+    drive: &Drive<'_>,
+    slices: u32,
 ) -> anyhow::Result<WorkloadResult> {
+    let slices = slices.max(1);
+    let slice = drive.duration / slices;
+    let (mut measured, mut ceiling) = (Tally::new()?, Tally::new()?);
+    for index in 0..slices {
+        ceiling.add(&run_stretch(Workload::Ceiling, drive, slice, index).await?)?;
+        measured.add(&run_stretch(workload, drive, slice, index).await?)?;
+    }
+    let mut result = measured.result(workload);
+    let beside = ceiling.requests_per_sec();
+    result.ceiling_beside_rps = Some(beside);
+    result.ratio_to_ceiling = Some(result.requests_per_sec / beside.max(f64::EPSILON));
+    anyhow::ensure!(
+        ceiling.errors == 0,
+        "{} ceiling requests beside {} failed",
+        ceiling.errors,
+        workload.name()
+    );
+    Ok(result)
+}
+
+/// One stretch of `length`; `stretch` numbers it within its workload, so that no two stretches
+/// send the same requests (a repeated write would change nothing, and cost less).
+async fn run_stretch(
+    workload: Workload,
+    drive: &Drive<'_>,
+    length: Duration,
+    stretch: u32,
+) -> anyhow::Result<Tally> {
     let started = Instant::now();
-    let deadline = started + duration;
+    let deadline = started + length;
+    let connections = drive.concurrency.max(1);
     let mut workers = Vec::new();
-    for worker in 0..concurrency.max(1) {
-        let target = target.clone();
+    for worker in 0..connections {
+        let target = drive.target.clone();
+        let profiles = drive.profiles;
+        let id = (stretch as usize * connections + worker) as u64;
         workers.push(tokio::spawn(async move {
             let mut connection = Connection::open(&target.endpoint).await?;
-            // Seeded per worker: a run is repeatable, and the RNG can move between threads.
-            let mut rng = rand::rngs::StdRng::seed_from_u64(worker as u64);
-            let mut tally = WorkerTally {
-                latencies: Histogram::new_with_bounds(1, 60_000_000, 3)?,
-                requests: 0,
-                errors: 0,
-            };
+            // Seeded per worker and stretch: a run is repeatable, and the RNG can move between
+            // threads.
+            let mut rng = rand::rngs::StdRng::seed_from_u64(id);
+            let mut tally = Tally::new()?;
             let auth = workload.auth(&target)?;
-            let mut sequence = worker as u64 * 1_000_000_000;
+            let mut sequence = id * 1_000_000_000;
             while Instant::now() < deadline {
                 sequence += 1;
                 let (method, path, body) = workload.request(&target, profiles, sequence, &mut rng);
@@ -198,27 +285,11 @@ pub async fn run(
             anyhow::Ok(tally)
         }));
     }
-    let mut latencies = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
-    let (mut requests, mut errors) = (0, 0);
+    let mut total = Tally::new()?;
     for worker in workers {
-        let tally = worker.await??;
-        latencies.add(&tally.latencies)?;
-        requests += tally.requests;
-        errors += tally.errors;
+        total.add(&worker.await??)?;
     }
-    let elapsed = started.elapsed().as_secs_f64();
-    let millis = |quantile: f64| latencies.value_at_quantile(quantile) as f64 / 1000.0;
-    Ok(WorkloadResult {
-        name: workload.name().to_owned(),
-        requests,
-        records: requests * workload.records_per_request(),
-        errors,
-        seconds: elapsed,
-        requests_per_sec: requests as f64 / elapsed,
-        records_per_sec: (requests * workload.records_per_request()) as f64 / elapsed,
-        p50_ms: millis(0.50),
-        p99_ms: millis(0.99),
-        p999_ms: millis(0.999),
-        ratio_to_ceiling: None,
-    })
+    // The connections ran side by side: the stretch lasted its wall time, not their sum.
+    total.seconds = started.elapsed().as_secs_f64();
+    Ok(total)
 }
