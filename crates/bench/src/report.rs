@@ -56,18 +56,16 @@ impl Report {
         mut workloads: Vec<WorkloadResult>,
         not_measured: Vec<NotMeasured>,
     ) -> Self {
-        let ceiling = workloads
+        let ceiling_row = workloads
             .iter()
             .find(|w| w.name == "ceiling")
-            .map(|w| w.requests_per_sec)
-            .filter(|rps| *rps > 0.0);
-        if let Some(ceiling) = ceiling {
-            for workload in workloads
-                .iter_mut()
-                .filter(|w| w.ratio_to_ceiling.is_none())
-            {
-                workload.ratio_to_ceiling = Some(workload.requests_per_sec / ceiling);
-            }
+            .map(|w| w.requests_per_sec);
+        for workload in &mut workloads {
+            workload.ratio_to_ceiling = workload
+                .ceiling_beside_rps
+                .or(ceiling_row)
+                .filter(|rps| *rps > 0.0)
+                .map(|ceiling| workload.requests_per_sec / ceiling);
         }
         Report {
             facts,
@@ -147,5 +145,62 @@ impl Report {
         }
         let _ = writeln!(out, "seeding took {:.1} s", facts.seed_secs);
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn measured(name: &str, requests_per_sec: f64, beside: Option<f64>) -> WorkloadResult {
+        WorkloadResult {
+            name: name.to_owned(),
+            requests: 0,
+            records: 0,
+            errors: 0,
+            seconds: 1.0,
+            requests_per_sec,
+            records_per_sec: requests_per_sec,
+            p50_ms: 0.0,
+            p99_ms: 0.0,
+            p999_ms: 0.0,
+            ratio_to_ceiling: None,
+            ceiling_beside_rps: beside,
+        }
+    }
+
+    fn facts() -> Facts {
+        Facts {
+            backend: "sqlite".into(),
+            profiles: 1,
+            concurrency: 1,
+            duration_secs: 1,
+            seed_secs: 0.0,
+            server_rss_bytes: None,
+            database_bytes_per_profile: None,
+            start_secs: None,
+        }
+    }
+
+    #[test]
+    fn a_ratio_is_to_the_ceiling_beside_the_workload_else_to_the_ceiling_row() {
+        let workloads = vec![
+            measured("ceiling", 1000.0, None),
+            measured("read_customer", 300.0, Some(500.0)),
+            measured("event_lag", 100.0, None),
+        ];
+        let ratios: Vec<_> = Report::new(facts(), workloads, Vec::new())
+            .workloads
+            .iter()
+            .map(|w| w.ratio_to_ceiling)
+            .collect();
+        assert_eq!(ratios, [Some(1.0), Some(0.6), Some(0.1)]);
+    }
+
+    #[test]
+    fn without_a_ceiling_there_is_no_ratio() {
+        let workloads = vec![measured("write_customer", 300.0, None)];
+        let report = Report::new(facts(), workloads, Vec::new());
+        assert_eq!(report.workloads[0].ratio_to_ceiling, None);
     }
 }

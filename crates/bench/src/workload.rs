@@ -227,9 +227,7 @@ pub async fn run_beside_ceiling(
         measured.add(&run_stretch(workload, drive, slice, index).await?)?;
     }
     let mut result = measured.result(workload);
-    let beside = ceiling.requests_per_sec();
-    result.ceiling_beside_rps = Some(beside);
-    result.ratio_to_ceiling = Some(result.requests_per_sec / beside.max(f64::EPSILON));
+    result.ceiling_beside_rps = Some(ceiling.requests_per_sec());
     anyhow::ensure!(
         ceiling.errors == 0,
         "{} ceiling requests beside {} failed",

@@ -6,7 +6,6 @@
 
 use chrono::{DateTime, Duration, Utc};
 use profilestore_core::ids::AppId;
-use profilestore_store::model::CONTACT_RESOLUTION;
 use profilestore_store::{Store, StoreResult};
 use std::sync::Arc;
 use tokio::sync::watch;
@@ -32,7 +31,7 @@ pub fn system_clock() -> Arc<dyn Clock> {
 }
 
 /// One pass over every app of every tenant: deletes installs whose last contact is older than
-/// the app's TTL at `now` (and the contact's resolution). Returns how many were deleted.
+/// the app's TTL at `now`. Returns how many were deleted.
 pub async fn sweep(store: &dyn Store, now: DateTime<Utc>) -> StoreResult<u64> {
     let snapshot = store.access_snapshot().await?;
     let mut deleted = 0;
@@ -40,10 +39,7 @@ pub async fn sweep(store: &dyn Store, now: DateTime<Utc>) -> StoreResult<u64> {
         let Ok(app_id) = AppId::parse(app.app_id.clone()) else {
             continue;
         };
-        // A stored contact may lag the last call by up to the resolution: wait that much more,
-        // so that no install goes before its TTL.
-        let before =
-            now - Duration::days(i64::from(app.options.profile_ttl_days)) - CONTACT_RESOLUTION;
+        let before = now - Duration::days(i64::from(app.options.profile_ttl_days));
         deleted += store
             .expire_app_profiles(&app.tenant_id, &app_id, before)
             .await?;

@@ -154,6 +154,11 @@ pub struct StoredEvent {
 /// PostgreSQL, no HOT update). Devices that call often then cost one row write, not two.
 pub const CONTACT_RESOLUTION: chrono::Duration = chrono::Duration::hours(1);
 
+/// The stored contacts a call at `at` moves: those older than this (or none yet).
+pub(crate) fn contact_moves_if_before(at: DateTime<Utc>) -> DateTime<Utc> {
+    at - CONTACT_RESOLUTION
+}
+
 /// One call of the device SDK, parsed; attributes already checked against the catalogue and
 /// filtered by the app's policy.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 //! (one user per device, one device per user), write rows, events and the last contact.
 
 use crate::error::StoreResult;
-use crate::model::{AppProfileSelector, SdkCommand, SdkOutcome, SdkRequest};
+use crate::model::{AppProfileSelector, CONTACT_RESOLUTION, SdkCommand, SdkOutcome, SdkRequest};
 use crate::ops::{WriteTx, ensure_customer};
 use chrono::{DateTime, Utc};
 use profilestore_core::DomainError;
@@ -186,15 +186,18 @@ pub(crate) async fn sdk_write(
     Ok(Ok(SdkOutcome { profile, ignored }))
 }
 
-/// One batch of the TTL job: deletes up to [`EXPIRY_BATCH`] stale installs; returns how many.
+/// One batch of the TTL job: deletes up to [`EXPIRY_BATCH`] installs with no SDK call since
+/// `before`; returns how many.
 pub(crate) async fn expire_app_profiles(
     tx: &mut dyn WriteTx,
     tenant: &str,
     app_id: &AppId,
     before: DateTime<Utc>,
 ) -> StoreResult<u64> {
+    // A stored contact may lag the last call by up to its resolution: only one older than
+    // that by `before` is sure to mean no call since, so no install goes early.
     let stale = tx
-        .stale_app_profiles(tenant, app_id, before, EXPIRY_BATCH)
+        .stale_app_profiles(tenant, app_id, before - CONTACT_RESOLUTION, EXPIRY_BATCH)
         .await?;
     let mut events = Vec::with_capacity(stale.len());
     for profile in &stale {

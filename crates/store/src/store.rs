@@ -201,8 +201,9 @@ pub trait Store:
         app_id: &AppId,
         request: SdkRequest,
     ) -> StoreResult<Result<crate::model::SdkOutcome, DomainError>>;
-    /// Deletes (with events) the installs of an app whose last SDK contact is before `before`;
-    /// installs never contacted by an SDK are not aged. Returns how many.
+    /// Deletes (with events) the installs of an app with no SDK call since `before` (their
+    /// stored contact, which lags by up to [`crate::model::CONTACT_RESOLUTION`], older than
+    /// `before` less that); installs never contacted by an SDK are not aged. Returns how many.
     async fn expire_app_profiles(
         &self,
         tenant_id: &str,

@@ -13,7 +13,7 @@ use super::rows::{
     to_millis,
 };
 use crate::error::StoreResult;
-use crate::model::{AppProfileSelector, CONTACT_RESOLUTION};
+use crate::model::{AppProfileSelector, contact_moves_if_before};
 use crate::ops::WriteTx;
 use crate::outbox::{event_document, new_event_id};
 use async_trait::async_trait;
@@ -268,7 +268,7 @@ impl WriteTx for PgTx {
         .bind(key.app_id.as_str())
         .bind(key.user_id.as_str())
         .bind(key.device_id.as_str())
-        .bind(at - CONTACT_RESOLUTION)
+        .bind(contact_moves_if_before(at))
         .execute(&mut *self.0)
         .await?;
         Ok(())
@@ -302,7 +302,7 @@ impl WriteTx for PgTx {
         .bind(profile.updated_at)
         .bind(contact)
         // A contact within the resolution keeps the stored one (and the update stays HOT).
-        .bind(contact.map(|at| at - CONTACT_RESOLUTION))
+        .bind(contact.map(contact_moves_if_before))
         .execute(&mut *self.0)
         .await?;
         Ok(())

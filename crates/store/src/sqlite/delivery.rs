@@ -434,21 +434,26 @@ pub(super) async fn advance_relay(
 /// Deletes events that occurred before `before` and that every enabled webhook (and every
 /// relay active since then) has passed; deletes delivery attempts older than `before`.
 pub(super) async fn prune(group: &GroupWriter, before: DateTime<Utc>) -> StoreResult<u64> {
+    // The log is in rowid order and has no index on time (migration 7): its old end is found
+    // once, by walking from its oldest row to the first one to keep. Rows appended later lie
+    // past it, and the batches below delete only before it.
+    let end = group
+        .write(move |tx| {
+            Box::pin(async move {
+                let first_kept = tx.0.query_first(
+                    "SELECT rowid FROM outbox WHERE occurred_at >= ? ORDER BY rowid LIMIT 1",
+                    &[millis(before).into()],
+                    |row| Ok(row.int(0)),
+                )?;
+                Ok(first_kept.unwrap_or(i64::MAX))
+            })
+        })
+        .await?;
     let mut total = 0;
     loop {
         let deleted = group
             .write(move |tx| {
                 Box::pin(async move {
-                    // The log is in rowid order and has no index on time (migration 7): its
-                    // old end is found by walking from its oldest row to the first one kept.
-                    let end = tx
-                        .0
-                        .query_first(
-                            "SELECT rowid FROM outbox WHERE occurred_at >= ? ORDER BY rowid LIMIT 1",
-                            &[millis(before).into()],
-                            |row| Ok(row.int(0)),
-                        )?
-                        .unwrap_or(i64::MAX);
                     tx.0.execute(
                         "DELETE FROM outbox WHERE rowid IN (SELECT o.rowid FROM outbox o \
                          WHERE o.rowid < ?3 AND o.occurred_at < ?1 \

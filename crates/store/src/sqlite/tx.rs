@@ -9,7 +9,7 @@ use super::rows::{
     fetch_device_profiles, fetch_linked_app_profiles, fetch_stale_app_profiles, millis,
 };
 use crate::error::StoreResult;
-use crate::model::{AppProfileSelector, CONTACT_RESOLUTION};
+use crate::model::{AppProfileSelector, contact_moves_if_before};
 use crate::ops::WriteTx;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -312,7 +312,7 @@ impl WriteTx for SqliteTx<'_> {
                 key.app_id.as_str().into(),
                 key.user_id.as_str().into(),
                 key.device_id.as_str().into(),
-                millis(at - CONTACT_RESOLUTION).into(),
+                millis(contact_moves_if_before(at)).into(),
             ],
         )?;
         Ok(())

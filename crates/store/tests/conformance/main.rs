@@ -206,6 +206,7 @@ conformance_suite! {
             expiry_deletes_installs_without_recent_contact,
             writes_through_the_compatible_api_are_no_contact_and_keep_the_last,
             a_contact_within_the_resolution_keeps_the_stored_one,
+            expiry_waits_out_the_contacts_resolution,
             readings_the_policy_does_not_enable_are_ignored,
             single_device_per_user_unregisters_the_users_other_devices,
         }

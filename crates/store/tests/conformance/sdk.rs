@@ -3,8 +3,8 @@
 
 use crate::support::{
     APP, all_events, app_id, app_patch, customer_id, device, device_id, errors, event_types,
-    find_keys, get_customer, key, pairs, sdk_request, sealed, tenant, tenant_with_app, update,
-    user, user_id, write_app_profiles,
+    find_keys, get_customer, key, pairs, sdk_register, sdk_request, sealed, tenant,
+    tenant_with_app, update, user, user_id, write_app_profiles,
 };
 use chrono::{DateTime, Duration, Utc};
 use profilestore_core::DomainError;
@@ -13,16 +13,6 @@ use profilestore_core::device::{AppOptions, DevicePolicy, Monitor, MonitorCatego
 use profilestore_store::model::{AppUpdate, CONTACT_RESOLUTION, SdkCommand};
 use profilestore_store::{Store, StoreError};
 use std::sync::Arc;
-
-fn register(user: &str, device: &str) -> SdkCommand {
-    SdkCommand::Register {
-        user_id: user_id(user),
-        system_generated: false,
-        device_id: device_id(device),
-        platform: Platform::Android,
-        patch: app_patch(&[("os", "Android")]),
-    }
-}
 
 async fn sdk(
     store: &dyn Store,
@@ -115,17 +105,35 @@ pub async fn register_is_idempotent_and_another_user_replaces_the_old(store: Arc
     let acme = tenant_with_app(&*store, "acme").await;
     let now = Utc::now();
     let options = AppOptions::default();
-    let first = sdk(&*store, &acme.tenant_id, register("u1", "d1"), options, now)
-        .await
-        .unwrap();
+    let first = sdk(
+        &*store,
+        &acme.tenant_id,
+        sdk_register("u1", "d1"),
+        options,
+        now,
+    )
+    .await
+    .unwrap();
     assert_eq!(first.attributes["status"], "0");
-    sdk(&*store, &acme.tenant_id, register("u1", "d1"), options, now)
-        .await
-        .unwrap();
+    sdk(
+        &*store,
+        &acme.tenant_id,
+        sdk_register("u1", "d1"),
+        options,
+        now,
+    )
+    .await
+    .unwrap();
 
-    sdk(&*store, &acme.tenant_id, register("u2", "d1"), options, now)
-        .await
-        .unwrap();
+    sdk(
+        &*store,
+        &acme.tenant_id,
+        sdk_register("u2", "d1"),
+        options,
+        now,
+    )
+    .await
+    .unwrap();
 
     let old = store
         .find_app_profiles(&acme.tenant_id, &app_id(APP), &user("u1"))
@@ -154,7 +162,7 @@ pub async fn multi_user_devices_keep_every_user(store: Arc<dyn Store>) {
         sdk(
             &*store,
             &acme.tenant_id,
-            register(user, "d1"),
+            sdk_register(user, "d1"),
             options,
             Utc::now(),
         )
@@ -176,7 +184,7 @@ pub async fn set_customer_id_creates_the_customer_and_links(store: Arc<dyn Store
     sdk(
         &*store,
         &acme.tenant_id,
-        register("u1", "d1"),
+        sdk_register("u1", "d1"),
         options,
         Utc::now(),
     )
@@ -221,7 +229,7 @@ pub async fn set_user_id_moves_the_install(store: Arc<dyn Store>) {
     sdk(
         &*store,
         &acme.tenant_id,
-        register("u1", "d1"),
+        sdk_register("u1", "d1"),
         options,
         Utc::now(),
     )
@@ -260,7 +268,7 @@ pub async fn expiry_deletes_installs_without_recent_contact(store: Arc<dyn Store
     sdk(
         &*store,
         &acme.tenant_id,
-        register("old", "d1"),
+        sdk_register("old", "d1"),
         options,
         long_ago,
     )
@@ -269,7 +277,7 @@ pub async fn expiry_deletes_installs_without_recent_contact(store: Arc<dyn Store
     sdk(
         &*store,
         &acme.tenant_id,
-        register("fresh", "d2"),
+        sdk_register("fresh", "d2"),
         options,
         Utc::now(),
     )
@@ -279,7 +287,7 @@ pub async fn expiry_deletes_installs_without_recent_contact(store: Arc<dyn Store
     sdk(
         &*store,
         &acme.tenant_id,
-        register("beat", "d3"),
+        sdk_register("beat", "d3"),
         options,
         long_ago,
     )
@@ -330,9 +338,15 @@ pub async fn writes_through_the_compatible_api_are_no_contact_and_keep_the_last(
     let options = AppOptions::default();
     let long_ago = Utc::now() - Duration::days(50);
     for (user, at) in [("stale", long_ago), ("fresh", Utc::now())] {
-        sdk(&*store, &acme.tenant_id, register(user, "d1"), options, at)
-            .await
-            .unwrap();
+        sdk(
+            &*store,
+            &acme.tenant_id,
+            sdk_register(user, "d1"),
+            options,
+            at,
+        )
+        .await
+        .unwrap();
         // A changing write that is not the SDK's: it must neither refresh nor erase the contact.
         let outcome = write_app_profiles(
             &*store,
@@ -346,7 +360,7 @@ pub async fn writes_through_the_compatible_api_are_no_contact_and_keep_the_last(
     sdk(
         &*store,
         &acme.tenant_id,
-        register("updated", "d2"),
+        sdk_register("updated", "d2"),
         options,
         long_ago,
     )
@@ -413,7 +427,7 @@ pub async fn a_contact_within_the_resolution_keeps_the_stored_one(store: Arc<dyn
         sdk(
             &*store,
             &acme.tenant_id,
-            register(name, &device),
+            sdk_register(name, &device),
             options,
             registered,
         )
@@ -428,14 +442,10 @@ pub async fn a_contact_within_the_resolution_keeps_the_stored_one(store: Arc<dyn
             .unwrap();
     }
 
-    // Between the registration and the first later call: only installs whose contact is still
-    // the registration's are older.
+    // No call since `beyond`, with the stored contact's lag allowed for: only installs whose
+    // contact is still the registration's qualify (an hour and a minute older than `beyond`).
     let deleted = store
-        .expire_app_profiles(
-            &acme.tenant_id,
-            &app_id(APP),
-            registered + Duration::minutes(1),
-        )
+        .expire_app_profiles(&acme.tenant_id, &app_id(APP), beyond)
         .await
         .unwrap();
 
@@ -449,6 +459,33 @@ pub async fn a_contact_within_the_resolution_keeps_the_stored_one(store: Arc<dyn
         let found = find_keys(&*store, &acme.tenant_id, user(name)).await;
         assert_eq!(found.len(), usize::from(kept), "{name}");
     }
+}
+
+/// A stored contact may stand for a call up to CONTACT_RESOLUTION later, so expiry waits that
+/// out: an install goes only once its stored contact is older than `before` by more.
+pub async fn expiry_waits_out_the_contacts_resolution(store: Arc<dyn Store>) {
+    let acme = tenant_with_app(&*store, "acme").await;
+    let registered = Utc::now() - Duration::days(2);
+    sdk(
+        &*store,
+        &acme.tenant_id,
+        sdk_register("u1", "d1"),
+        AppOptions::default(),
+        registered,
+    )
+    .await
+    .unwrap();
+    let app = app_id(APP);
+    let expire = |before| store.expire_app_profiles(&acme.tenant_id, &app, before);
+
+    let too_soon = expire(registered + CONTACT_RESOLUTION - Duration::minutes(1)).await;
+    assert_eq!(
+        too_soon.unwrap(),
+        0,
+        "a call may have come after the stored contact"
+    );
+    let after = expire(registered + CONTACT_RESOLUTION + Duration::minutes(1)).await;
+    assert_eq!(after.unwrap(), 1);
 }
 
 pub async fn readings_the_policy_does_not_enable_are_ignored(store: Arc<dyn Store>) {
@@ -496,7 +533,7 @@ pub async fn single_device_per_user_unregisters_the_users_other_devices(store: A
     sdk(
         &*store,
         &acme.tenant_id,
-        register("u1", "d1"),
+        sdk_register("u1", "d1"),
         options,
         Utc::now(),
     )
@@ -506,7 +543,7 @@ pub async fn single_device_per_user_unregisters_the_users_other_devices(store: A
     sdk(
         &*store,
         &acme.tenant_id,
-        register("u1", "d2"),
+        sdk_register("u1", "d2"),
         options,
         Utc::now(),
     )

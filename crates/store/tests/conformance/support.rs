@@ -6,7 +6,7 @@ use profilestore_core::app_profile::{AppProfile, AppProfileKey, AppProfilePatch,
 use profilestore_core::attribute::{AttributeValue, RawAttribute};
 use profilestore_core::batch::{BatchOutcome, RecordRef};
 use profilestore_core::customer::CustomerProfile;
-use profilestore_core::device::{AppOptions, DevicePolicy};
+use profilestore_core::device::{AppOptions, DevicePolicy, Platform};
 use profilestore_core::ids::{AppId, CustomerId, DeviceId, UserId};
 use profilestore_store::Store;
 use profilestore_store::model::{
@@ -395,6 +395,17 @@ pub async fn last_seq(store: &dyn Store, tenant_id: &str) -> i64 {
         .await
         .last()
         .map_or(0, |event| event.seq)
+}
+
+/// The SDK's registration of `user` on an Android `device`.
+pub fn sdk_register(user: &str, device: &str) -> SdkCommand {
+    SdkCommand::Register {
+        user_id: user_id(user),
+        system_generated: false,
+        device_id: device_id(device),
+        platform: Platform::Android,
+        patch: app_patch(&[("os", "Android")]),
+    }
 }
 
 /// An SDK call of `command` at `now`, under `options` and the default device policy.

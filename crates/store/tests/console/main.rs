@@ -11,14 +11,13 @@ mod harness;
 mod support;
 
 use chrono::{DateTime, Duration, Utc};
-use profilestore_core::device::{AppOptions, Platform};
+use profilestore_core::device::AppOptions;
 use profilestore_store::console::{ConsoleSession, ConsoleUser};
-use profilestore_store::model::SdkCommand;
 use profilestore_store::{Store, StoreError};
 use std::sync::Arc;
 use support::{
-    APP, app_id, app_patch, create_customers, customer, device_id, register, sdk_request, tenant,
-    tenant_with_app, user_id, write_app_profiles,
+    APP, app_id, create_customers, customer, register, sdk_register, sdk_request, tenant,
+    tenant_with_app, write_app_profiles,
 };
 
 /// Runs each behaviour once per backend, as `<backend>::<test>`.
@@ -343,13 +342,7 @@ async fn the_overview_counts_the_events_since_the_start_of_its_window(store: Arc
     let acme = tenant_with_app(&*store, "acme").await;
     // Seven installs registered an hour apart, the last one now: one event each.
     for hours_ago in (0..7).rev() {
-        let command = SdkCommand::Register {
-            user_id: user_id(&format!("u{hours_ago}")),
-            system_generated: false,
-            device_id: device_id(&format!("d{hours_ago}")),
-            platform: Platform::Android,
-            patch: app_patch(&[("os", "Android")]),
-        };
+        let command = sdk_register(&format!("u{hours_ago}"), &format!("d{hours_ago}"));
         let at = now() - Duration::hours(hours_ago);
         let request = sdk_request(command, AppOptions::default(), at);
         let app = app_id(APP);
