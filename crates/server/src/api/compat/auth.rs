@@ -14,16 +14,22 @@ use std::sync::Arc;
 /// `secretKey`, which may hold the profile key or an app's client key.
 const KEY_HEADERS: [&str; 2] = ["key", "secretkey"];
 
+/// Admits the request (or answers its refusal); `--compat-always-200` applies to both.
 pub async fn admit(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     // The first header that holds a key: an empty `key` does not hide a `secretKey`.
     let presented = first_header(&request, &KEY_HEADERS);
-    match admission::admit(&state, &request, presented) {
+    let mut response = match admission::admit(&state, &request, presented) {
         Ok(principal) => {
             request.extensions_mut().insert(principal);
             next.run(request).await
         }
         Err(refusal) => refused(refusal).into_response(),
+    };
+    // Every compatible-API answer then goes out as HTTP 200, its code in the body.
+    if state.edge.compat_always_200 {
+        *response.status_mut() = axum::http::StatusCode::OK;
     }
+    response
 }
 
 fn refused(refusal: Refusal) -> CompatError {
@@ -71,13 +77,4 @@ pub fn app_scope<'a>(
         .into());
     }
     Ok(tenant)
-}
-
-/// `--compat-always-200`: every compatible-API answer goes out as HTTP 200, code in the body.
-pub async fn always_200(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let mut response = next.run(request).await;
-    if state.edge.compat_always_200 {
-        *response.status_mut() = axum::http::StatusCode::OK;
-    }
-    response
 }

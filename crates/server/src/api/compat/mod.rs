@@ -22,47 +22,49 @@ use crate::state::AppState;
 use axum::Router;
 use axum::routing::{delete, get, post, put};
 
-/// Every route under one prefix; mounted at `/resources/v2`.
-fn routes() -> Router<AppState> {
+/// Every route, under `prefix` (`/resources/v2`). Full paths rather than a nested router:
+/// a nested router rewrites each request's URI to strip its prefix, work done on every call.
+fn routes(prefix: &str) -> Router<AppState> {
+    let at = |path: &str| format!("{prefix}{path}");
     Router::new()
         .route(
-            "/customerprofile",
+            &at("/customerprofile"),
             post(customers::create)
                 .put(customers::update)
                 .get(customers::get_many)
                 .delete(customers::delete_many),
         )
         .route(
-            "/customerprofile/{customer_id}",
+            &at("/customerprofile/{customer_id}"),
             get(customers::get_one).delete(customers::delete_one),
         )
-        .route("/profile/status/{transid}", get(status::get))
+        .route(&at("/profile/status/{transid}"), get(status::get))
         .route(
-            "/customerappprofile/{app_id}",
+            &at("/customerappprofile/{app_id}"),
             post(app_profiles::create)
                 .put(app_profiles::update)
                 .get(app_profiles::get_by_query)
                 .delete(app_profiles::delete_by_query),
         )
         .route(
-            "/customerappprofile/{app_id}/{customer_id}",
+            &at("/customerappprofile/{app_id}/{customer_id}"),
             get(app_profiles::get_by_customer).delete(app_profiles::delete_by_customer),
         )
         .route(
-            "/customerappprofile/{app_id}/{user_id}/{device_id}",
+            &at("/customerappprofile/{app_id}/{user_id}/{device_id}"),
             delete(app_profiles::delete_device),
         )
         .route(
-            "/customerappprofile/{app_id}/deviceid/{device_id}",
+            &at("/customerappprofile/{app_id}/deviceid/{device_id}"),
             delete(app_profiles::delete_device_of_customer),
         )
         // §4.13 as printed, relative to /resources/v2.
         .route(
-            "/{app_id}/deviceid/{device_id}",
+            &at("/{app_id}/deviceid/{device_id}"),
             delete(app_profiles::delete_device_of_customer),
         )
         // §4.7's legacy path.
-        .route("/customerprofiles/{app_id}", put(app_profiles::update))
+        .route(&at("/customerprofiles/{app_id}"), put(app_profiles::update))
 }
 
 /// The compatible API with its admission layer: `/resources/v2/...`, plus the
@@ -70,27 +72,19 @@ fn routes() -> Router<AppState> {
 pub fn router(state: AppState) -> Router<AppState> {
     let v1_alias = Router::new()
         .route(
-            "/customerprofile",
+            "/resources/v1/customerprofile",
             post(customers::create)
                 .put(customers::update)
                 .get(customers::get_many)
                 .delete(customers::delete_many),
         )
         .route(
-            "/customerprofile/{customer_id}",
+            "/resources/v1/customerprofile/{customer_id}",
             get(customers::get_one).delete(customers::delete_one),
         );
-    Router::new()
-        .nest("/resources/v2", routes())
-        .nest("/resources/v1", v1_alias)
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            auth::admit,
-        ))
-        // A route layer, outside admission: it sees admission's refusals too, and never
-        // touches answers of paths that match no compatible-API route (they stay 404).
-        .route_layer(axum::middleware::from_fn_with_state(
-            state,
-            auth::always_200,
-        ))
+    // A route layer: it never touches answers of paths that match no compatible-API route
+    // (they stay 404).
+    routes("/resources/v2")
+        .merge(v1_alias)
+        .route_layer(axum::middleware::from_fn_with_state(state, auth::admit))
 }

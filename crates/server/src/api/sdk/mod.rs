@@ -34,17 +34,18 @@ pub struct Caller {
 }
 
 pub fn router(state: AppState) -> Router<AppState> {
-    let routes = Router::new()
-        .route("/register", post(handlers::register))
-        .route("/verifyPolicy", get(handlers::verify_policy))
-        .route("/setUserId", post(handlers::set_user_id))
-        .route("/removeUserId", post(handlers::remove_user_id))
-        .route("/setCustomerId", post(handlers::set_customer_id))
-        .route("/removeCustomerId", post(handlers::remove_customer_id))
-        .route("/unregister", post(handlers::unregister))
-        .route("/profileupdate", post(handlers::profile_update));
+    // Full paths rather than a router nested at `/api/v3/{app_id}`: a nested router rewrites
+    // each request's URI to strip its prefix, work done on every call.
+    let at = |call: &str| format!("/api/v3/{{app_id}}/{call}");
     Router::new()
-        .nest("/api/v3/{app_id}", routes)
+        .route(&at("register"), post(handlers::register))
+        .route(&at("verifyPolicy"), get(handlers::verify_policy))
+        .route(&at("setUserId"), post(handlers::set_user_id))
+        .route(&at("removeUserId"), post(handlers::remove_user_id))
+        .route(&at("setCustomerId"), post(handlers::set_customer_id))
+        .route(&at("removeCustomerId"), post(handlers::remove_customer_id))
+        .route(&at("unregister"), post(handlers::unregister))
+        .route(&at("profileupdate"), post(handlers::profile_update))
         .route_layer(axum::middleware::from_fn_with_state(state, admit))
 }
 
