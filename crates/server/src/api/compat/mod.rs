@@ -22,10 +22,10 @@ use crate::state::AppState;
 use axum::Router;
 use axum::routing::{delete, get, post, put};
 
-/// Every route, under `prefix` (`/resources/v2`). Full paths rather than a nested router:
-/// a nested router rewrites each request's URI to strip its prefix, work done on every call.
-fn routes(prefix: &str) -> Router<AppState> {
-    let at = |path: &str| format!("{prefix}{path}");
+/// Every route under `/resources/v2`, at its full path rather than in a nested router: a nested
+/// router rewrites each request's URI to strip its prefix, work done on every call.
+fn routes() -> Router<AppState> {
+    let at = |path: &str| format!("/resources/v2{path}");
     Router::new()
         .route(
             &at("/customerprofile"),
@@ -84,7 +84,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         );
     // A route layer: it never touches answers of paths that match no compatible-API route
     // (they stay 404).
-    routes("/resources/v2")
+    routes()
         .merge(v1_alias)
         .route_layer(axum::middleware::from_fn_with_state(state, auth::admit))
 }
