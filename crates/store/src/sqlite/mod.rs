@@ -99,8 +99,9 @@ impl SqliteStore {
             .connect_with(options.read_only(true))
             .await?;
         let doorbell = crate::Doorbell::default();
-        let group = GroupWriter::start(&path, BUSY_TIMEOUT, doorbell.clone())?;
-        let readers = Readers::new(path, BUSY_TIMEOUT, readers_wanted as usize);
+        let generation = readers::CommitGeneration::default();
+        let group = GroupWriter::start(&path, BUSY_TIMEOUT, doorbell.clone(), generation.clone())?;
+        let readers = Readers::new(path, BUSY_TIMEOUT, readers_wanted as usize, generation)?;
         Ok(SqliteStore {
             writer,
             reader,

@@ -15,6 +15,7 @@
 
 use super::checkpointer;
 use super::raw::Conn;
+use super::readers::CommitGeneration;
 use super::tx::SqliteTx;
 use crate::Doorbell;
 use crate::error::{StoreError, StoreResult};
@@ -50,10 +51,12 @@ impl GroupWriter {
     /// Opens the writer's connection to the (migrated, WAL-mode) database at `path` and
     /// starts its thread; after each commit it rings the doorbell of every tenant whose log
     /// the group appended to. The thread ends when the last `GroupWriter` is dropped.
+    /// After each commit, before answering any write of it, it advances `generation`.
     pub(crate) fn start(
         path: &Path,
         busy_timeout: Duration,
         doorbell: Doorbell,
+        generation: CommitGeneration,
     ) -> StoreResult<Self> {
         let mut conn = Conn::open_read_write(path, busy_timeout)?;
         // Nothing is acknowledged before it is on disk: the commit syncs the log.
@@ -73,7 +76,7 @@ impl GroupWriter {
         let (jobs, queue) = mpsc::channel(QUEUE);
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || run(conn, &doorbell, queue))
+            .spawn(move || run(conn, &doorbell, &generation, queue))
             .map_err(|e| StoreError::Config(format!("cannot start the writer thread: {e}")))?;
         Ok(GroupWriter { jobs })
     }
@@ -117,9 +120,17 @@ impl GroupWriter {
     }
 }
 
-fn run(mut conn: Conn, doorbell: &Doorbell, mut queue: mpsc::Receiver<Job>) {
+fn run(
+    mut conn: Conn,
+    doorbell: &Doorbell,
+    generation: &CommitGeneration,
+    mut queue: mpsc::Receiver<Job>,
+) {
     while let Some(first) = queue.blocking_recv() {
         let group = commit_group(&mut conn, first, &mut queue);
+        // Before the answers: a read after an acknowledged write must not reuse an older
+        // snapshot (see `readers`).
+        generation.advance();
         metrics::histogram!("store_group_commit_size").record(group.answers.len() as f64);
         group.deliver(doorbell);
     }
@@ -233,7 +244,13 @@ mod tests {
 
     fn start(dir: &tempfile::TempDir) -> GroupWriter {
         let path = dir.path().join("w.db");
-        GroupWriter::start(&path, Duration::from_secs(5), Doorbell::default()).unwrap()
+        GroupWriter::start(
+            &path,
+            Duration::from_secs(5),
+            Doorbell::default(),
+            CommitGeneration::default(),
+        )
+        .unwrap()
     }
 
     async fn pool(dir: &tempfile::TempDir) -> SqlitePool {
