@@ -24,6 +24,7 @@
 //! itself twice a second under load, measured as p99.9 write latency of 16–24 ms.)
 
 use super::raw::{Conn, WalHook};
+use super::readers::CommitGeneration;
 use crate::error::{StoreError, StoreResult};
 use std::path::Path;
 use std::sync::Arc;
@@ -44,7 +45,13 @@ const WRITER_CHECKPOINT_PAGES: i32 = 10_000;
 
 /// Starts the checkpointer and returns the hook the writer's connection calls after each
 /// commit. The thread ends when the hook is dropped (with the writer's connection).
-pub(crate) fn start(path: &Path, busy_timeout: Duration) -> StoreResult<WalHook> {
+/// It also tells the readers, through `commits`, whether the log is long enough to need
+/// starting over (then they keep no snapshot that would stop it).
+pub(crate) fn start(
+    path: &Path,
+    busy_timeout: Duration,
+    commits: CommitGeneration,
+) -> StoreResult<WalHook> {
     let mut conn = Conn::open_read_write(path, busy_timeout)?;
     // A checkpoint syncs the database file before the log may be reused.
     conn.execute("PRAGMA synchronous = FULL", &[])?;
@@ -68,6 +75,7 @@ pub(crate) fn start(path: &Path, busy_timeout: Duration) -> StoreResult<WalHook>
         .map_err(|e| StoreError::Config(format!("cannot start the checkpointer: {e}")))?;
     Ok(Box::new(move |pages| {
         metrics::gauge!("store_wal_pages").set(pages);
+        commits.set_log_is_long(pages >= RESTART_PAGES);
         if pages >= WRITER_CHECKPOINT_PAGES {
             metrics::counter!("store_writer_checkpoints_total").increment(1);
             return true;
@@ -174,7 +182,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.db");
         let mut conn = writer(&path);
-        conn.set_wal_hook(start(&path, Duration::from_secs(5)).unwrap());
+        conn.set_wal_hook(
+            start(&path, Duration::from_secs(5), CommitGeneration::default()).unwrap(),
+        );
         let before = size(&path);
         write_pages(&mut conn);
         let deadline = Instant::now() + Duration::from_secs(30);

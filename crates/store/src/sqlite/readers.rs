@@ -20,30 +20,50 @@
 //! - any other commit (an admin command in another process) is seen within
 //!   [`SNAPSHOT_MAX_AGE`]: no snapshot is reused once it is that old;
 //! - an idle snapshot holds back checkpoints (they cannot copy log pages it may still need),
-//!   so a janitor thread ends every idle snapshot older than [`SNAPSHOT_MAX_AGE`].
+//!   so a janitor thread ends every idle snapshot older than [`SNAPSHOT_MAX_AGE`];
+//! - the log starts over from its beginning only when no reader holds a snapshot older than
+//!   its last full checkpoint: once the log is long enough to need that (the checkpointer's
+//!   `RESTART_PAGES`), no snapshot is kept after its read, until the log has started over.
 
 use super::raw::Conn;
 use crate::error::{StoreError, StoreResult};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 /// The oldest snapshot a read may reuse, and how long an idle one may hold back checkpoints.
 pub(crate) const SNAPSHOT_MAX_AGE: Duration = Duration::from_millis(5);
 
-/// Counts the group writer's commits: a snapshot opened in an earlier generation may miss one.
+/// What the group writer tells the readers: how many commits it made (a snapshot opened in an
+/// earlier generation may miss one), and whether the log is long enough to need starting over.
 #[derive(Clone, Default)]
-pub(crate) struct CommitGeneration(Arc<AtomicU64>);
+pub(crate) struct CommitGeneration(Arc<Commits>);
+
+#[derive(Default)]
+struct Commits {
+    generation: AtomicU64,
+    log_is_long: AtomicBool,
+}
 
 impl CommitGeneration {
     /// Called after a commit and before any of its writes is acknowledged.
     pub(crate) fn advance(&self) {
-        self.0.fetch_add(1, Ordering::Release);
+        self.0.generation.fetch_add(1, Ordering::Release);
+    }
+
+    /// Said after each commit. The log starts over only when no reader holds a snapshot that
+    /// began before its last full checkpoint, so while it is long no snapshot is kept.
+    pub(crate) fn set_log_is_long(&self, long: bool) {
+        self.0.log_is_long.store(long, Ordering::Relaxed);
     }
 
     fn current(&self) -> u64 {
-        self.0.load(Ordering::Acquire)
+        self.0.generation.load(Ordering::Acquire)
+    }
+
+    fn snapshots_kept(&self) -> bool {
+        !self.0.log_is_long.load(Ordering::Relaxed)
     }
 }
 
@@ -108,12 +128,13 @@ impl Readers {
         };
         let result = read(&mut conn);
         // A failed read may have left the transaction in any state: the next one starts anew.
-        let snapshot = if result.is_ok() && conn.in_transaction() {
-            Some(snapshot)
-        } else {
-            end_snapshot(&mut conn);
-            None
-        };
+        let snapshot =
+            if result.is_ok() && conn.in_transaction() && pool.generation.snapshots_kept() {
+                Some(snapshot)
+            } else {
+                end_snapshot(&mut conn);
+                None
+            };
         let mut idle = pool.lock();
         if idle.len() < pool.keep {
             idle.push(Idle { conn, snapshot });
@@ -148,6 +169,7 @@ fn start_janitor(pool: Weak<Pool>) -> StoreResult<()> {
         .spawn(move || {
             while let Some(pool) = pool.upgrade() {
                 for idle in pool.lock().iter_mut() {
+                    // No read reuses it now; it would only hold back checkpoints.
                     if idle
                         .snapshot
                         .is_some_and(|(_, opened_at)| opened_at.elapsed() >= SNAPSHOT_MAX_AGE)
@@ -218,6 +240,32 @@ mod tests {
     }
 
     #[test]
+    fn while_the_log_is_long_no_snapshot_is_kept_to_hold_back_its_checkpoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let generation = CommitGeneration::default();
+        let (mut writer, readers) = setup(&dir, &generation);
+        generation.set_log_is_long(true);
+        assert_eq!(count(&readers), 0);
+        writer.execute("INSERT INTO t (n) VALUES (1)", &[]).unwrap();
+        // At once: the janitor would end a kept snapshot only once it is SNAPSHOT_MAX_AGE old.
+        let (log, copied) = checkpoint(&mut writer);
+        assert_eq!(
+            copied, log,
+            "a reader's snapshot kept log pages from the database file"
+        );
+    }
+
+    /// A passive checkpoint by `writer`: the log's pages and how many of them were copied.
+    fn checkpoint(writer: &mut Conn) -> (i64, i64) {
+        writer
+            .query_first("PRAGMA wal_checkpoint(PASSIVE)", &[], |row| {
+                Ok((row.int(1), row.int(2)))
+            })
+            .unwrap()
+            .unwrap()
+    }
+
+    #[test]
     fn an_idle_snapshot_does_not_hold_back_checkpoints() {
         let dir = tempfile::tempdir().unwrap();
         let (mut writer, readers) = setup(&dir, &CommitGeneration::default());
@@ -230,12 +278,7 @@ mod tests {
         }
         // Long enough for the janitor to have ended that snapshot.
         std::thread::sleep(SNAPSHOT_MAX_AGE * 6);
-        let (log, copied) = writer
-            .query_first("PRAGMA wal_checkpoint(PASSIVE)", &[], |row| {
-                Ok((row.int(1), row.int(2)))
-            })
-            .unwrap()
-            .unwrap();
+        let (log, copied) = checkpoint(&mut writer);
         assert!(log > 0);
         assert_eq!(
             copied, log,

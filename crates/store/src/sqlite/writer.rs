@@ -72,7 +72,7 @@ impl GroupWriter {
         conn.execute("PRAGMA temp_store = MEMORY", &[])?;
         // When the log starts over after a burst, its file is cut back to 64 MiB.
         conn.query_first("PRAGMA journal_size_limit = 67108864", &[], |_| Ok(()))?;
-        conn.set_wal_hook(checkpointer::start(path, busy_timeout)?);
+        conn.set_wal_hook(checkpointer::start(path, busy_timeout, generation.clone())?);
         let (jobs, queue) = mpsc::channel(QUEUE);
         std::thread::Builder::new()
             .name("sqlite-writer".into())
