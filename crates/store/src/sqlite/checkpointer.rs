@@ -24,7 +24,7 @@
 //! itself twice a second under load, measured as p99.9 write latency of 16–24 ms.)
 
 use super::raw::{Conn, WalHook};
-use super::readers::CommitGeneration;
+use super::readers::SnapshotGate;
 use crate::error::{StoreError, StoreResult};
 use std::path::Path;
 use std::sync::Arc;
@@ -50,7 +50,7 @@ const WRITER_CHECKPOINT_PAGES: i32 = 10_000;
 pub(crate) fn start(
     path: &Path,
     busy_timeout: Duration,
-    commits: CommitGeneration,
+    commits: SnapshotGate,
 ) -> StoreResult<WalHook> {
     let mut conn = Conn::open_read_write(path, busy_timeout)?;
     // A checkpoint syncs the database file before the log may be reused.
@@ -182,9 +182,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.db");
         let mut conn = writer(&path);
-        conn.set_wal_hook(
-            start(&path, Duration::from_secs(5), CommitGeneration::default()).unwrap(),
-        );
+        conn.set_wal_hook(start(&path, Duration::from_secs(5), SnapshotGate::default()).unwrap());
         let before = size(&path);
         write_pages(&mut conn);
         let deadline = Instant::now() + Duration::from_secs(30);

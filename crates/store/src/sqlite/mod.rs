@@ -99,9 +99,9 @@ impl SqliteStore {
             .connect_with(options.read_only(true))
             .await?;
         let doorbell = crate::Doorbell::default();
-        let generation = readers::CommitGeneration::default();
-        let group = GroupWriter::start(&path, BUSY_TIMEOUT, doorbell.clone(), generation.clone())?;
-        let readers = Readers::new(path, BUSY_TIMEOUT, readers_wanted as usize, generation)?;
+        let gate = readers::SnapshotGate::default();
+        let group = GroupWriter::start(&path, BUSY_TIMEOUT, doorbell.clone(), gate.clone())?;
+        let readers = Readers::new(path, BUSY_TIMEOUT, readers_wanted as usize, gate)?;
         Ok(SqliteStore {
             writer,
             reader,

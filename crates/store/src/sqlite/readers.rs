@@ -14,8 +14,8 @@
 //! keeps its read transaction (its snapshot) open, and the next read reuses it while it is
 //! still current:
 //! - the group writer, which alone writes what these connections read (profiles, attribute
-//!   definitions, the event log, webhooks, write outcomes), advances [`CommitGeneration`]
-//!   after each commit and before it acknowledges any write of it; a read reuses a snapshot
+//!   definitions, the event log, webhooks, write outcomes), advances the [`SnapshotGate`]'s
+//!   generation after each commit and before it acknowledges any write of it; a read reuses a snapshot
 //!   only if it was opened in the current generation, so it sees every acknowledged write;
 //! - any other commit (an admin command in another process) is seen within
 //!   [`SNAPSHOT_MAX_AGE`]: no snapshot is reused once it is that old;
@@ -35,18 +35,19 @@ use std::time::{Duration, Instant};
 /// The oldest snapshot a read may reuse, and how long an idle one may hold back checkpoints.
 pub(crate) const SNAPSHOT_MAX_AGE: Duration = Duration::from_millis(5);
 
-/// What the group writer tells the readers: how many commits it made (a snapshot opened in an
-/// earlier generation may miss one), and whether the log is long enough to need starting over.
+/// What the group writer tells the readers about keeping snapshots: how many commits it made
+/// (a snapshot opened in an earlier generation may miss one), and whether the log is long
+/// enough to need starting over (then none is kept).
 #[derive(Clone, Default)]
-pub(crate) struct CommitGeneration(Arc<Commits>);
+pub(crate) struct SnapshotGate(Arc<WriterState>);
 
 #[derive(Default)]
-struct Commits {
+struct WriterState {
     generation: AtomicU64,
     log_is_long: AtomicBool,
 }
 
-impl CommitGeneration {
+impl SnapshotGate {
     /// Called after a commit and before any of its writes is acknowledged.
     pub(crate) fn advance(&self) {
         self.0.generation.fetch_add(1, Ordering::Release);
@@ -79,7 +80,7 @@ struct Pool {
     idle: Mutex<Vec<Idle>>,
     /// Idle connections kept; a read finding none opens one, and one beyond this is closed.
     keep: usize,
-    generation: CommitGeneration,
+    gate: SnapshotGate,
 }
 
 pub(crate) struct Readers(Arc<Pool>);
@@ -89,14 +90,14 @@ impl Readers {
         path: PathBuf,
         busy_timeout: Duration,
         keep: usize,
-        generation: CommitGeneration,
+        gate: SnapshotGate,
     ) -> StoreResult<Self> {
         let pool = Arc::new(Pool {
             path,
             busy_timeout,
             idle: Mutex::new(Vec::new()),
             keep,
-            generation,
+            gate,
         });
         start_janitor(Arc::downgrade(&pool))?;
         Ok(Readers(pool))
@@ -112,7 +113,7 @@ impl Readers {
             None => (Conn::open_read_only(&pool.path, pool.busy_timeout)?, None),
         };
         // Read before the snapshot opens: a commit counted here is in the snapshot.
-        let generation = pool.generation.current();
+        let generation = pool.gate.current();
         let reusable = snapshot.filter(|(opened_in, opened_at)| {
             *opened_in == generation && opened_at.elapsed() < SNAPSHOT_MAX_AGE
         });
@@ -128,13 +129,12 @@ impl Readers {
         };
         let result = read(&mut conn);
         // A failed read may have left the transaction in any state: the next one starts anew.
-        let snapshot =
-            if result.is_ok() && conn.in_transaction() && pool.generation.snapshots_kept() {
-                Some(snapshot)
-            } else {
-                end_snapshot(&mut conn);
-                None
-            };
+        let snapshot = if result.is_ok() && conn.in_transaction() && pool.gate.snapshots_kept() {
+            Some(snapshot)
+        } else {
+            end_snapshot(&mut conn);
+            None
+        };
         let mut idle = pool.lock();
         if idle.len() < pool.keep {
             idle.push(Idle { conn, snapshot });
@@ -192,7 +192,7 @@ mod tests {
 
     /// A database with a table `t` in WAL mode, its writer connection (standing for the group
     /// writer, or another process), and readers counting on `generation`.
-    fn setup(dir: &tempfile::TempDir, generation: &CommitGeneration) -> (Conn, Readers) {
+    fn setup(dir: &tempfile::TempDir, gate: &SnapshotGate) -> (Conn, Readers) {
         let path = dir.path().join("r.db");
         std::fs::File::create(&path).unwrap();
         let mut writer = Conn::open_read_write(&path, Duration::from_secs(5)).unwrap();
@@ -202,7 +202,7 @@ mod tests {
         writer
             .execute("CREATE TABLE t (n INTEGER PRIMARY KEY)", &[])
             .unwrap();
-        let readers = Readers::new(path, Duration::from_secs(5), 4, generation.clone()).unwrap();
+        let readers = Readers::new(path, Duration::from_secs(5), 4, gate.clone()).unwrap();
         (writer, readers)
     }
 
@@ -216,14 +216,14 @@ mod tests {
     #[test]
     fn a_commit_the_generation_counts_is_seen_by_the_next_read() {
         let dir = tempfile::tempdir().unwrap();
-        let generation = CommitGeneration::default();
-        let (mut writer, readers) = setup(&dir, &generation);
+        let gate = SnapshotGate::default();
+        let (mut writer, readers) = setup(&dir, &gate);
         assert_eq!(count(&readers), 0);
         for n in 1..=3 {
             writer
                 .execute("INSERT INTO t (n) VALUES (?)", &[n.into()])
                 .unwrap();
-            generation.advance();
+            gate.advance();
             // Well within SNAPSHOT_MAX_AGE: only the generation renews the snapshot here.
             assert_eq!(count(&readers), n);
         }
@@ -232,7 +232,7 @@ mod tests {
     #[test]
     fn another_processs_commit_is_seen_once_the_snapshot_is_too_old_to_reuse() {
         let dir = tempfile::tempdir().unwrap();
-        let (mut writer, readers) = setup(&dir, &CommitGeneration::default());
+        let (mut writer, readers) = setup(&dir, &SnapshotGate::default());
         assert_eq!(count(&readers), 0);
         writer.execute("INSERT INTO t (n) VALUES (1)", &[]).unwrap();
         std::thread::sleep(SNAPSHOT_MAX_AGE * 2);
@@ -242,10 +242,13 @@ mod tests {
     #[test]
     fn while_the_log_is_long_no_snapshot_is_kept_to_hold_back_its_checkpoint() {
         let dir = tempfile::tempdir().unwrap();
-        let generation = CommitGeneration::default();
-        let (mut writer, readers) = setup(&dir, &generation);
-        generation.set_log_is_long(true);
+        let gate = SnapshotGate::default();
+        let (mut writer, readers) = setup(&dir, &gate);
+        gate.set_log_is_long(true);
         assert_eq!(count(&readers), 0);
+        // Checked at once: the janitor ends a kept snapshot only once it is SNAPSHOT_MAX_AGE
+        // old, so it cannot have hidden one here (the checkpoint below could race it).
+        assert!(readers.0.lock().iter().all(|idle| idle.snapshot.is_none()));
         writer.execute("INSERT INTO t (n) VALUES (1)", &[]).unwrap();
         // At once: the janitor would end a kept snapshot only once it is SNAPSHOT_MAX_AGE old.
         let (log, copied) = checkpoint(&mut writer);
@@ -268,7 +271,7 @@ mod tests {
     #[test]
     fn an_idle_snapshot_does_not_hold_back_checkpoints() {
         let dir = tempfile::tempdir().unwrap();
-        let (mut writer, readers) = setup(&dir, &CommitGeneration::default());
+        let (mut writer, readers) = setup(&dir, &SnapshotGate::default());
         // Leaves an idle connection whose snapshot predates the inserts below.
         assert_eq!(count(&readers), 0);
         for n in 1..=50i64 {

@@ -15,7 +15,7 @@
 
 use super::checkpointer;
 use super::raw::Conn;
-use super::readers::CommitGeneration;
+use super::readers::SnapshotGate;
 use super::tx::SqliteTx;
 use crate::Doorbell;
 use crate::error::{StoreError, StoreResult};
@@ -51,12 +51,12 @@ impl GroupWriter {
     /// Opens the writer's connection to the (migrated, WAL-mode) database at `path` and
     /// starts its thread; after each commit it rings the doorbell of every tenant whose log
     /// the group appended to. The thread ends when the last `GroupWriter` is dropped.
-    /// After each commit, before answering any write of it, it advances `generation`.
+    /// After each commit, before answering any write of it, it advances `gate`.
     pub(crate) fn start(
         path: &Path,
         busy_timeout: Duration,
         doorbell: Doorbell,
-        generation: CommitGeneration,
+        gate: SnapshotGate,
     ) -> StoreResult<Self> {
         let mut conn = Conn::open_read_write(path, busy_timeout)?;
         // Nothing is acknowledged before it is on disk: the commit syncs the log.
@@ -72,11 +72,11 @@ impl GroupWriter {
         conn.execute("PRAGMA temp_store = MEMORY", &[])?;
         // When the log starts over after a burst, its file is cut back to 64 MiB.
         conn.query_first("PRAGMA journal_size_limit = 67108864", &[], |_| Ok(()))?;
-        conn.set_wal_hook(checkpointer::start(path, busy_timeout, generation.clone())?);
+        conn.set_wal_hook(checkpointer::start(path, busy_timeout, gate.clone())?);
         let (jobs, queue) = mpsc::channel(QUEUE);
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || run(conn, &doorbell, &generation, queue))
+            .spawn(move || run(conn, &doorbell, &gate, queue))
             .map_err(|e| StoreError::Config(format!("cannot start the writer thread: {e}")))?;
         Ok(GroupWriter { jobs })
     }
@@ -120,17 +120,12 @@ impl GroupWriter {
     }
 }
 
-fn run(
-    mut conn: Conn,
-    doorbell: &Doorbell,
-    generation: &CommitGeneration,
-    mut queue: mpsc::Receiver<Job>,
-) {
+fn run(mut conn: Conn, doorbell: &Doorbell, gate: &SnapshotGate, mut queue: mpsc::Receiver<Job>) {
     while let Some(first) = queue.blocking_recv() {
         let group = commit_group(&mut conn, first, &mut queue);
         // Before the answers: a read after an acknowledged write must not reuse an older
         // snapshot (see `readers`).
-        generation.advance();
+        gate.advance();
         metrics::histogram!("store_group_commit_size").record(group.answers.len() as f64);
         group.deliver(doorbell);
     }
@@ -248,7 +243,7 @@ mod tests {
             &path,
             Duration::from_secs(5),
             Doorbell::default(),
-            CommitGeneration::default(),
+            SnapshotGate::default(),
         )
         .unwrap()
     }

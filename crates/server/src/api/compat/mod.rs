@@ -22,22 +22,28 @@ use crate::state::AppState;
 use axum::Router;
 use axum::routing::{delete, get, post, put};
 
-/// Every route under `/resources/v2`, at its full path rather than in a nested router: a nested
-/// router rewrites each request's URI to strip its prefix, work done on every call.
-fn routes() -> Router<AppState> {
-    let at = |path: &str| format!("/resources/v2{path}");
+/// The customer routes under `prefix`: `/resources/v2`, and the `/resources/v1` alias the
+/// create examples use. Full paths rather than a nested router: a nested router rewrites each
+/// request's URI to strip its prefix, work done on every call.
+fn customer_routes(prefix: &str) -> Router<AppState> {
     Router::new()
         .route(
-            &at("/customerprofile"),
+            &format!("{prefix}/customerprofile"),
             post(customers::create)
                 .put(customers::update)
                 .get(customers::get_many)
                 .delete(customers::delete_many),
         )
         .route(
-            &at("/customerprofile/{customer_id}"),
+            &format!("{prefix}/customerprofile/{{customer_id}}"),
             get(customers::get_one).delete(customers::delete_one),
         )
+}
+
+/// Every route under `/resources/v2`.
+fn routes() -> Router<AppState> {
+    let at = |path: &str| format!("/resources/v2{path}");
+    customer_routes("/resources/v2")
         .route(&at("/profile/status/{transid}"), get(status::get))
         .route(
             &at("/customerappprofile/{app_id}"),
@@ -68,23 +74,11 @@ fn routes() -> Router<AppState> {
 }
 
 /// The compatible API with its admission layer: `/resources/v2/...`, plus the
-/// `/resources/v1/customerprofile` alias the create examples use.
+/// `/resources/v1/customerprofile` alias.
 pub fn router(state: AppState) -> Router<AppState> {
-    let v1_alias = Router::new()
-        .route(
-            "/resources/v1/customerprofile",
-            post(customers::create)
-                .put(customers::update)
-                .get(customers::get_many)
-                .delete(customers::delete_many),
-        )
-        .route(
-            "/resources/v1/customerprofile/{customer_id}",
-            get(customers::get_one).delete(customers::delete_one),
-        );
     // A route layer: it never touches answers of paths that match no compatible-API route
     // (they stay 404).
     routes()
-        .merge(v1_alias)
+        .merge(customer_routes("/resources/v1"))
         .route_layer(axum::middleware::from_fn_with_state(state, auth::admit))
 }
