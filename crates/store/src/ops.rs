@@ -10,7 +10,9 @@ use profilestore_core::DomainError;
 use profilestore_core::app_profile::{self, AppProfile, AppProfileKey};
 use profilestore_core::batch::BatchOutcome;
 use profilestore_core::change::ChangeEvent;
-use profilestore_core::customer::{self, CustomerPatch, CustomerProfile, stored_values};
+use profilestore_core::customer::{
+    self, CustomerPatch, CustomerProfile, stored_value_changes, stored_values,
+};
 use profilestore_core::error::ProfileKind;
 use profilestore_core::ids::{AppId, CustomerId, DeviceId};
 use profilestore_core::schema::{AttributeDefinition, Schema, StoredValue};
@@ -275,24 +277,19 @@ async fn save_customer_over(
     schema: &Schema,
 ) -> StoreResult<()> {
     tx.put_customer(tenant, profile).await?;
-    let values = stored_values(profile, schema);
     let Some(stored) = stored else {
+        let values = stored_values(profile, schema);
         return tx
             .replace_stored_values(tenant, &profile.customer_id, &values)
             .await;
     };
-    let before = stored_values(stored, schema);
-    for old in &before {
-        if !values
-            .iter()
-            .any(|new| new.attribute_id == old.attribute_id)
-        {
-            tx.remove_stored_value(tenant, &profile.customer_id, old.attribute_id)
-                .await?;
-        }
+    let (removed, written) = stored_value_changes(stored, profile, schema);
+    for attribute_id in removed {
+        tx.remove_stored_value(tenant, &profile.customer_id, attribute_id)
+            .await?;
     }
-    for new in values.iter().filter(|new| !before.contains(new)) {
-        tx.put_stored_value(tenant, &profile.customer_id, new)
+    for value in &written {
+        tx.put_stored_value(tenant, &profile.customer_id, value)
             .await?;
     }
     Ok(())
