@@ -9,7 +9,7 @@ use crate::attribute::{
 use crate::change::{ChangeEvent, EventType, Subject, diff};
 use crate::error::ProfileKind;
 use crate::ids::CustomerId;
-use crate::schema::{Schema, StoredValue, TypedValue};
+use crate::schema::{AttributeDefinition, Schema, StoredValue, TypedValue};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 
@@ -225,10 +225,27 @@ impl CustomerPatch {
 /// The typed index entries of a profile's custom attributes, for range queries, sorting and
 /// uniqueness. Attributes without a definition (stored before the schema existed) have none.
 pub fn stored_values(profile: &CustomerProfile, schema: &Schema) -> Vec<StoredValue> {
+    entries_where(profile, schema, |_| true)
+}
+
+/// The entries of the profile's unique attributes only (what a write checks for duplicates):
+/// the other values are not typed at all.
+pub fn unique_values(profile: &CustomerProfile, schema: &Schema) -> Vec<StoredValue> {
+    entries_where(profile, schema, |definition| definition.unique)
+}
+
+fn entries_where(
+    profile: &CustomerProfile,
+    schema: &Schema,
+    wanted: impl Fn(&AttributeDefinition) -> bool,
+) -> Vec<StoredValue> {
     profile
         .attributes
         .iter()
-        .filter_map(|(name, text)| stored_value(name, text, schema))
+        .filter_map(|(name, text)| {
+            let definition = schema.get(name).filter(|definition| wanted(definition))?;
+            stored_value(definition, name, text)
+        })
         .collect()
 }
 
@@ -253,7 +270,11 @@ pub fn stored_value_changes(
         if old == new {
             continue;
         }
-        let typed = |text: Option<&String>| text.and_then(|text| stored_value(name, text, schema));
+        let Some(definition) = schema.get(name) else {
+            continue;
+        };
+        let typed =
+            |text: Option<&String>| text.and_then(|text| stored_value(definition, name, text));
         match (typed(old), typed(new)) {
             (old, Some(new)) if old.as_ref() != Some(&new) => written.push(new),
             (Some(old), None) => removed.push(old.attribute_id),
@@ -263,8 +284,7 @@ pub fn stored_value_changes(
     (removed, written)
 }
 
-fn stored_value(name: &str, text: &str, schema: &Schema) -> Option<StoredValue> {
-    let definition = schema.get(name)?;
+fn stored_value(definition: &AttributeDefinition, name: &str, text: &str) -> Option<StoredValue> {
     let value = TypedValue::parse(
         definition.attribute_type,
         name,
@@ -448,7 +468,7 @@ pub fn ensure_exists(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::{AttributeDefinition, AttributeType, Constraints};
+    use crate::schema::{AttributeType, Constraints};
 
     fn id(raw: &str) -> CustomerId {
         CustomerId::parse(raw).unwrap()
@@ -575,6 +595,32 @@ mod tests {
             vec![1002],
             "only the balance moved: the city kept its text, the name has no entry"
         );
+    }
+
+    #[test]
+    fn unique_values_are_the_unique_attributes_entries_only() {
+        let mut loyalty = definition(1004, "loyalty_id", AttributeType::String);
+        loyalty.unique = true;
+        let mut definitions: Vec<_> = schema().definitions().cloned().collect();
+        definitions.push(loyalty);
+        let schema = Schema::new(definitions);
+        let raw = vec![
+            text("city", "Paris"),
+            text("balance", "9.99"),
+            text("loyalty_id", "L-7"),
+        ];
+        let patch = CustomerPatch::parse(id("C-1"), raw, &schema).unwrap();
+        let (profile, _) = create(None, &patch, &schema, Utc::now()).unwrap();
+        let unique = unique_values(&profile, &schema);
+        assert_eq!(
+            unique.iter().map(|v| v.attribute_id).collect::<Vec<_>>(),
+            vec![1004]
+        );
+        let from_all: Vec<_> = stored_values(&profile, &schema)
+            .into_iter()
+            .filter(|v| v.unique)
+            .collect();
+        assert_eq!(unique, from_all);
     }
 
     #[test]

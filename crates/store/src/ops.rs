@@ -11,7 +11,7 @@ use profilestore_core::app_profile::{self, AppProfile, AppProfileKey};
 use profilestore_core::batch::BatchOutcome;
 use profilestore_core::change::ChangeEvent;
 use profilestore_core::customer::{
-    self, CustomerPatch, CustomerProfile, stored_value_changes, stored_values,
+    self, CustomerPatch, CustomerProfile, stored_value_changes, stored_values, unique_values,
 };
 use profilestore_core::error::ProfileKind;
 use profilestore_core::ids::{AppId, CustomerId, DeviceId};
@@ -302,10 +302,7 @@ async fn duplicate_unique_value(
     profile: &CustomerProfile,
     schema: &Schema,
 ) -> StoreResult<Option<String>> {
-    for value in stored_values(profile, schema)
-        .into_iter()
-        .filter(|v| v.unique)
-    {
+    for value in unique_values(profile, schema) {
         if let Some(holder) = tx
             .unique_holder(tenant, value.attribute_id, &value.sort_key)
             .await?

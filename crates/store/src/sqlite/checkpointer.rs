@@ -45,12 +45,12 @@ const WRITER_CHECKPOINT_PAGES: i32 = 10_000;
 
 /// Starts the checkpointer and returns the hook the writer's connection calls after each
 /// commit. The thread ends when the hook is dropped (with the writer's connection).
-/// It also tells the readers, through `commits`, whether the log is long enough to need
+/// It also tells the readers, through `gate`, whether the log is long enough to need
 /// starting over (then they keep no snapshot that would stop it).
 pub(crate) fn start(
     path: &Path,
     busy_timeout: Duration,
-    commits: SnapshotGate,
+    gate: SnapshotGate,
 ) -> StoreResult<WalHook> {
     let mut conn = Conn::open_read_write(path, busy_timeout)?;
     // A checkpoint syncs the database file before the log may be reused.
@@ -75,7 +75,7 @@ pub(crate) fn start(
         .map_err(|e| StoreError::Config(format!("cannot start the checkpointer: {e}")))?;
     Ok(Box::new(move |pages| {
         metrics::gauge!("store_wal_pages").set(pages);
-        commits.set_log_is_long(pages >= RESTART_PAGES);
+        gate.set_log_is_long(pages >= RESTART_PAGES);
         if pages >= WRITER_CHECKPOINT_PAGES {
             metrics::counter!("store_writer_checkpoints_total").increment(1);
             return true;

@@ -39,10 +39,10 @@ pub(crate) const SNAPSHOT_MAX_AGE: Duration = Duration::from_millis(5);
 /// (a snapshot opened in an earlier generation may miss one), and whether the log is long
 /// enough to need starting over (then none is kept).
 #[derive(Clone, Default)]
-pub(crate) struct SnapshotGate(Arc<WriterState>);
+pub(crate) struct SnapshotGate(Arc<GateState>);
 
 #[derive(Default)]
-struct WriterState {
+struct GateState {
     generation: AtomicU64,
     log_is_long: AtomicBool,
 }
@@ -191,7 +191,7 @@ mod tests {
     use super::*;
 
     /// A database with a table `t` in WAL mode, its writer connection (standing for the group
-    /// writer, or another process), and readers counting on `generation`.
+    /// writer, or another process), and readers told by `gate`.
     fn setup(dir: &tempfile::TempDir, gate: &SnapshotGate) -> (Conn, Readers) {
         let path = dir.path().join("r.db");
         std::fs::File::create(&path).unwrap();
@@ -250,7 +250,6 @@ mod tests {
         // old, so it cannot have hidden one here (the checkpoint below could race it).
         assert!(readers.0.lock().iter().all(|idle| idle.snapshot.is_none()));
         writer.execute("INSERT INTO t (n) VALUES (1)", &[]).unwrap();
-        // At once: the janitor would end a kept snapshot only once it is SNAPSHOT_MAX_AGE old.
         let (log, copied) = checkpoint(&mut writer);
         assert_eq!(
             copied, log,
