@@ -20,7 +20,8 @@
 //! - any other commit (an admin command in another process) is seen within
 //!   [`SNAPSHOT_MAX_AGE`]: no snapshot is reused once it is that old;
 //! - an idle snapshot holds back checkpoints (they cannot copy log pages it may still need),
-//!   so a janitor thread ends every idle snapshot older than [`SNAPSHOT_MAX_AGE`];
+//!   so a janitor thread ends every idle snapshot older than [`SNAPSHOT_MAX_AGE`] (and sleeps
+//!   while none is kept);
 //! - the log starts over from its beginning only when no reader holds a snapshot older than
 //!   its last full checkpoint: once the log is long enough to need that (the checkpointer's
 //!   `RESTART_PAGES`), no snapshot is kept after its read, until the log has started over.
@@ -29,7 +30,8 @@ use super::raw::Conn;
 use crate::error::{StoreError, StoreResult};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::thread::Thread;
 use std::time::{Duration, Instant};
 
 /// The oldest snapshot a read may reuse, and how long an idle one may hold back checkpoints.
@@ -74,13 +76,21 @@ struct Idle {
     snapshot: Option<(u64, Instant)>,
 }
 
+/// The idle connections, and whether the janitor sleeps until a read keeps a snapshot.
+#[derive(Default)]
+struct Shelf {
+    conns: Vec<Idle>,
+    janitor_asleep: bool,
+}
+
 struct Pool {
     path: PathBuf,
     busy_timeout: Duration,
-    idle: Mutex<Vec<Idle>>,
+    idle: Mutex<Shelf>,
     /// Idle connections kept; a read finding none opens one, and one beyond this is closed.
     keep: usize,
     gate: SnapshotGate,
+    janitor: OnceLock<Thread>,
 }
 
 pub(crate) struct Readers(Arc<Pool>);
@@ -95,11 +105,13 @@ impl Readers {
         let pool = Arc::new(Pool {
             path,
             busy_timeout,
-            idle: Mutex::new(Vec::new()),
+            idle: Mutex::new(Shelf::default()),
             keep,
             gate,
+            janitor: OnceLock::new(),
         });
-        start_janitor(Arc::downgrade(&pool))?;
+        let janitor = start_janitor(Arc::downgrade(&pool))?;
+        let _ = pool.janitor.set(janitor);
         Ok(Readers(pool))
     }
 
@@ -107,7 +119,7 @@ impl Readers {
     /// the group writer has acknowledged (see the module doc).
     pub(crate) fn read<T>(&self, read: impl FnOnce(&mut Conn) -> StoreResult<T>) -> StoreResult<T> {
         let pool = &self.0;
-        let idle = pool.lock().pop();
+        let idle = pool.lock().conns.pop();
         let (mut conn, snapshot) = match idle {
             Some(Idle { conn, snapshot }) => (conn, snapshot),
             None => (Conn::open_read_only(&pool.path, pool.busy_timeout)?, None),
@@ -135,16 +147,26 @@ impl Readers {
             end_snapshot(&mut conn);
             None
         };
-        let mut idle = pool.lock();
-        if idle.len() < pool.keep {
-            idle.push(Idle { conn, snapshot });
+        let mut shelf = pool.lock();
+        if shelf.conns.len() < pool.keep {
+            // Under the same lock as the janitor's decision to sleep: it cannot miss this one.
+            if snapshot.is_some() && std::mem::take(&mut shelf.janitor_asleep) {
+                pool.wake_janitor();
+            }
+            shelf.conns.push(Idle { conn, snapshot });
         }
         result
     }
 }
 
 impl Pool {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Idle>> {
+    fn wake_janitor(&self) {
+        if let Some(janitor) = self.janitor.get() {
+            janitor.unpark();
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Shelf> {
         // A panic while holding the lock cannot leave the list inconsistent (push, pop, or
         // ending a snapshot, after which the entry is still a valid idle connection).
         self.idle
@@ -161,14 +183,23 @@ fn end_snapshot(conn: &mut Conn) {
     }
 }
 
+impl Drop for Pool {
+    /// A sleeping janitor wakes to find the pool gone, and ends.
+    fn drop(&mut self) {
+        self.wake_janitor();
+    }
+}
+
 /// Ends idle snapshots once they are SNAPSHOT_MAX_AGE old, so that a connection left idle does
-/// not hold checkpoints back; stops when the pool is dropped.
-fn start_janitor(pool: Weak<Pool>) -> StoreResult<()> {
+/// not hold checkpoints back; stops when the pool is dropped. With no snapshot kept it sleeps
+/// until a read keeps one: an idle server does not wake it every few milliseconds.
+fn start_janitor(pool: Weak<Pool>) -> StoreResult<Thread> {
     std::thread::Builder::new()
         .name("sqlite-snapshots".into())
         .spawn(move || {
             while let Some(pool) = pool.upgrade() {
-                for idle in pool.lock().iter_mut() {
+                let mut shelf = pool.lock();
+                for idle in shelf.conns.iter_mut() {
                     // No read reuses it now; it would only hold back checkpoints.
                     if idle
                         .snapshot
@@ -178,11 +209,18 @@ fn start_janitor(pool: Weak<Pool>) -> StoreResult<()> {
                         idle.snapshot = None;
                     }
                 }
+                shelf.janitor_asleep = shelf.conns.iter().all(|idle| idle.snapshot.is_none());
+                let asleep = shelf.janitor_asleep;
+                drop(shelf);
                 drop(pool);
-                std::thread::sleep(SNAPSHOT_MAX_AGE);
+                if asleep {
+                    std::thread::park();
+                } else {
+                    std::thread::sleep(SNAPSHOT_MAX_AGE);
+                }
             }
         })
-        .map(drop)
+        .map(|handle| handle.thread().clone())
         .map_err(|e| StoreError::Config(format!("cannot start the snapshot janitor thread: {e}")))
 }
 
@@ -248,7 +286,14 @@ mod tests {
         assert_eq!(count(&readers), 0);
         // Checked at once: the janitor ends a kept snapshot only once it is SNAPSHOT_MAX_AGE
         // old, so it cannot have hidden one here (the checkpoint below could race it).
-        assert!(readers.0.lock().iter().all(|idle| idle.snapshot.is_none()));
+        assert!(
+            readers
+                .0
+                .lock()
+                .conns
+                .iter()
+                .all(|idle| idle.snapshot.is_none())
+        );
         writer.execute("INSERT INTO t (n) VALUES (1)", &[]).unwrap();
         let (log, copied) = checkpoint(&mut writer);
         assert_eq!(
@@ -265,6 +310,30 @@ mod tests {
             })
             .unwrap()
             .unwrap()
+    }
+
+    #[test]
+    fn the_janitor_sleeps_while_no_snapshot_is_kept_and_a_kept_one_wakes_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut writer, readers) = setup(&dir, &SnapshotGate::default());
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !readers.0.lock().janitor_asleep {
+            assert!(Instant::now() < deadline, "the janitor never went to sleep");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        // A snapshot kept now, then log pages it would hold back: only a woken janitor ends it.
+        assert_eq!(count(&readers), 0);
+        for n in 1..=50i64 {
+            writer
+                .execute("INSERT INTO t (n) VALUES (?)", &[n.into()])
+                .unwrap();
+        }
+        std::thread::sleep(SNAPSHOT_MAX_AGE * 6);
+        let (log, copied) = checkpoint(&mut writer);
+        assert_eq!(
+            copied, log,
+            "the sleeping janitor left a reader's snapshot holding log pages back"
+        );
     }
 
     #[test]
