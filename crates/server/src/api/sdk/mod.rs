@@ -33,10 +33,13 @@ pub struct Caller {
     pub app: Arc<App>,
 }
 
+/// Where every SDK call's path starts; the app id follows it.
+const PREFIX: &str = "/api/v3/";
+
 pub fn router(state: AppState) -> Router<AppState> {
     // Full paths rather than a router nested at `/api/v3/{app_id}`: a nested router rewrites
     // each request's URI to strip its prefix, work done on every call.
-    let at = |call: &str| format!("/api/v3/{{app_id}}/{call}");
+    let at = |call: &str| format!("{PREFIX}{{app_id}}/{call}");
     Router::new()
         .route(&at("register"), post(handlers::register))
         .route(&at("verifyPolicy"), get(handlers::verify_policy))
@@ -65,7 +68,7 @@ fn caller(state: &AppState, request: &Request) -> Result<Caller, SdkError> {
     let addressed = request
         .uri()
         .path()
-        .strip_prefix("/api/v3/")
+        .strip_prefix(PREFIX)
         .and_then(|rest| rest.split('/').next())
         .unwrap_or_default();
     let wrong_key = || {
