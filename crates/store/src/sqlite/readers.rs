@@ -321,15 +321,8 @@ mod tests {
             assert!(Instant::now() < deadline, "the janitor never went to sleep");
             std::thread::sleep(Duration::from_millis(1));
         }
-        // A snapshot kept now, then log pages it would hold back: only a woken janitor ends it.
-        assert_eq!(count(&readers), 0);
-        for n in 1..=50i64 {
-            writer
-                .execute("INSERT INTO t (n) VALUES (?)", &[n.into()])
-                .unwrap();
-        }
-        std::thread::sleep(SNAPSHOT_MAX_AGE * 6);
-        let (log, copied) = checkpoint(&mut writer);
+        // Only a woken janitor ends the snapshot kept now.
+        let (log, copied) = checkpoint_behind_an_idle_snapshot(&mut writer, &readers);
         assert_eq!(
             copied, log,
             "the sleeping janitor left a reader's snapshot holding log pages back"
@@ -340,20 +333,24 @@ mod tests {
     fn an_idle_snapshot_does_not_hold_back_checkpoints() {
         let dir = tempfile::tempdir().unwrap();
         let (mut writer, readers) = setup(&dir, &SnapshotGate::default());
-        // Leaves an idle connection whose snapshot predates the inserts below.
-        assert_eq!(count(&readers), 0);
-        for n in 1..=50i64 {
-            writer
-                .execute("INSERT INTO t (n) VALUES (?)", &[n.into()])
-                .unwrap();
-        }
-        // Long enough for the janitor to have ended that snapshot.
-        std::thread::sleep(SNAPSHOT_MAX_AGE * 6);
-        let (log, copied) = checkpoint(&mut writer);
+        let (log, copied) = checkpoint_behind_an_idle_snapshot(&mut writer, &readers);
         assert!(log > 0);
         assert_eq!(
             copied, log,
             "a reader's snapshot kept log pages from the database file"
         );
+    }
+
+    /// Leaves an idle connection whose snapshot predates 50 inserts, waits long enough for the
+    /// janitor to have ended it, and checkpoints.
+    fn checkpoint_behind_an_idle_snapshot(writer: &mut Conn, readers: &Readers) -> (i64, i64) {
+        assert_eq!(count(readers), 0);
+        for n in 1..=50i64 {
+            writer
+                .execute("INSERT INTO t (n) VALUES (?)", &[n.into()])
+                .unwrap();
+        }
+        std::thread::sleep(SNAPSHOT_MAX_AGE * 6);
+        checkpoint(writer)
     }
 }
