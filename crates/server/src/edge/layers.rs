@@ -4,6 +4,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, StatusCode};
 use std::time::Duration;
+use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
@@ -20,20 +21,26 @@ pub fn apply<S: Clone + Send + Sync + 'static>(
     body_timeout: Duration,
 ) -> Router<S> {
     let request_id = HeaderName::from_static("x-request-id");
-    router
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(RequestBodyTimeoutLayer::new(body_timeout))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
-        ))
-        .layer(axum::middleware::from_fn(super::metrics::track))
-        // Spans carry method, path and request id; never headers (they hold keys) and never
-        // the query string (it holds customer and user ids).
-        .layer(TraceLayer::new_for_http().make_span_with(request_span))
-        .layer(PropagateRequestIdLayer::new(request_id.clone()))
-        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
-        .layer(CatchPanicLayer::new())
+    // One layer made of the stack, not one `Router::layer` per limit: axum boxes a route again
+    // at each `layer` call, and a request then clones and boxes every level (8 boxed services
+    // and their futures per request; ~10 % of the request threads' samples in a profile).
+    // Outermost first.
+    router.layer(
+        ServiceBuilder::new()
+            .layer(CatchPanicLayer::new())
+            .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+            .layer(PropagateRequestIdLayer::new(request_id))
+            // Spans carry method, path and request id; never headers (they hold keys) and never
+            // the query string (it holds customer and user ids).
+            .layer(TraceLayer::new_for_http().make_span_with(request_span))
+            .layer(axum::middleware::from_fn(super::metrics::track))
+            .layer(TimeoutLayer::with_status_code(
+                StatusCode::REQUEST_TIMEOUT,
+                REQUEST_TIMEOUT,
+            ))
+            .layer(RequestBodyTimeoutLayer::new(body_timeout))
+            .layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
+    )
 }
 
 fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
