@@ -52,23 +52,22 @@ impl Target {
             app_id: app["app_id"].as_str().context("app_id")?.to_owned(),
             client_key: Some(app["client_key"].as_str().context("client_key")?.to_owned()),
         };
-        // The server notices admin changes within a second; wait until the key works.
+        // The server notices admin changes within a second; wait until the key and the app
+        // both work. The app is created after the key, and a server that noticed the key
+        // between the two commands refuses the app (7018) until it looks again.
         let mut connection = Connection::open(&target.endpoint).await?;
+        let probe = format!("/resources/v2/customerappprofile/{}/none", target.app_id);
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let reply = connection
-                .send(
-                    Method::GET,
-                    "/resources/v2/customerprofile/none",
-                    Some(&target.key),
-                    None,
-                )
+                .send(Method::GET, &probe, Some(&target.key), None)
                 .await?;
+            // 404: the customer `none` has no app profile, so the key and the app were known.
             if reply.status.as_u16() == 404 {
                 return Ok(target);
             }
             if Instant::now() > deadline {
-                bail!("the new tenant's key was not accepted within 10 s");
+                bail!("the new tenant's key and app were not accepted within 10 s");
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
