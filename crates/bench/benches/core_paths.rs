@@ -90,7 +90,7 @@ fn envelope(c: &mut Criterion) {
                 inward_links: Vec::new(),
                 outward_links: Vec::new(),
             };
-            serde_json::to_vec(&ReadEnvelope::new("transid", vec![record])).expect("render")
+            ReadEnvelope::new("transid", vec![record]).render()
         })
     });
 }
