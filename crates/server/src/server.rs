@@ -61,6 +61,9 @@ impl Server {
     /// Opens the store, binds the listener and starts serving; returns once accepting.
     pub async fn start(settings: ServeSettings) -> anyhow::Result<Self> {
         settings.store.ensure_data_dir()?;
+        // Before the store's first operation: the store keeps the handles it is given per
+        // thread, and a handle taken before the recorder is installed records nowhere.
+        let metrics = edge::metrics::recorder();
         let store = profilestore_store::open_with(
             &settings.store.database_url,
             &settings.store.open_options(),
@@ -91,7 +94,7 @@ impl Server {
                 default_rate_limit: settings.default_rate_limit,
                 compat_always_200: settings.compat_always_200,
             }),
-            metrics: edge::metrics::recorder(),
+            metrics,
             secret,
             stopping: stopped.clone(),
             console: crate::console::ConsoleState::new(settings.tls.is_some()),
