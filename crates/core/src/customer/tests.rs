@@ -1,5 +1,5 @@
 use super::*;
-use crate::schema::{AttributeType, Constraints};
+use crate::schema::AttributeType;
 
 fn id(raw: &str) -> CustomerId {
     CustomerId::parse(raw).unwrap()
@@ -10,19 +10,7 @@ fn text(name: &str, value: &str) -> RawAttribute {
 }
 
 fn definition(id: i64, name: &str, attribute_type: AttributeType) -> AttributeDefinition {
-    AttributeDefinition {
-        id,
-        name: name.into(),
-        attribute_type,
-        required: false,
-        unique: false,
-        description: None,
-        values: vec![],
-        constraints: Constraints::default(),
-        default: None,
-        retired: false,
-        implicit: false,
-    }
+    AttributeDefinition::new(id, name, attribute_type)
 }
 
 fn schema() -> Schema {

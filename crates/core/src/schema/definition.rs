@@ -76,12 +76,13 @@ pub struct AttributeDefinition {
 }
 
 impl AttributeDefinition {
-    /// The implicit definition of an attribute first written to an open schema.
-    pub fn implicit_string(id: i64, name: &str) -> Self {
+    /// An explicit definition of `attribute_type` with nothing else set: optional, not unique,
+    /// no values, constraints or default, active.
+    pub fn new(id: i64, name: &str, attribute_type: AttributeType) -> Self {
         AttributeDefinition {
             id,
             name: name.to_owned(),
-            attribute_type: AttributeType::String,
+            attribute_type,
             required: false,
             unique: false,
             description: None,
@@ -89,7 +90,15 @@ impl AttributeDefinition {
             constraints: Constraints::default(),
             default: None,
             retired: false,
+            implicit: false,
+        }
+    }
+
+    /// The implicit definition of an attribute first written to an open schema.
+    pub fn implicit_string(id: i64, name: &str) -> Self {
+        AttributeDefinition {
             implicit: true,
+            ..AttributeDefinition::new(id, name, AttributeType::String)
         }
     }
 
@@ -311,19 +320,7 @@ mod tests {
     use super::*;
 
     pub(crate) fn definition(name: &str, attribute_type: AttributeType) -> AttributeDefinition {
-        AttributeDefinition {
-            id: 1001,
-            name: name.into(),
-            attribute_type,
-            required: false,
-            unique: false,
-            description: None,
-            values: vec![],
-            constraints: Constraints::default(),
-            default: None,
-            retired: false,
-            implicit: false,
-        }
+        AttributeDefinition::new(1001, name, attribute_type)
     }
 
     fn text(value: &str) -> AttributeValue {

@@ -95,22 +95,9 @@ pub fn evolve(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::definition::Constraints;
 
     fn balance() -> AttributeDefinition {
-        AttributeDefinition {
-            id: 1001,
-            name: "balance".into(),
-            attribute_type: AttributeType::Decimal,
-            required: false,
-            unique: false,
-            description: None,
-            values: vec![],
-            constraints: Constraints::default(),
-            default: None,
-            retired: false,
-            implicit: false,
-        }
+        AttributeDefinition::new(1001, "balance", AttributeType::Decimal)
     }
 
     #[test]

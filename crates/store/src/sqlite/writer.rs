@@ -397,7 +397,7 @@ mod tests {
         use crate::model::{CustomerInput, SealedSecret, WriteMode};
         use profilestore_core::attribute::AttributeValue;
         use profilestore_core::ids::CustomerId;
-        use profilestore_core::schema::{AttributeDefinition, AttributeType, Constraints};
+        use profilestore_core::schema::{AttributeDefinition, AttributeType};
 
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("s.db").display());
@@ -416,17 +416,8 @@ mod tests {
         };
         // The first write reads the (empty, open) schema into the group's transaction.
         let tier = AttributeDefinition {
-            id: 0,
-            name: "tier".into(),
-            attribute_type: AttributeType::Enum,
-            required: false,
-            unique: false,
-            description: None,
             values: vec!["gold".into()],
-            constraints: Constraints::default(),
-            default: None,
-            retired: false,
-            implicit: false,
+            ..AttributeDefinition::new(0, "tier", AttributeType::Enum)
         };
         // Joined on one thread, the three jobs are queued before the writer runs: one group.
         let (first, defined, after) = tokio::join!(

@@ -5,24 +5,12 @@ use crate::support::*;
 use profilestore_core::DomainError;
 use profilestore_core::attribute::AttributeValue;
 use profilestore_core::schema::evolution::DefinitionPatch;
-use profilestore_core::schema::{AttributeDefinition, AttributeType, Constraints, TypedValue};
+use profilestore_core::schema::{AttributeDefinition, AttributeType, TypedValue};
 use profilestore_store::Store;
 use std::sync::Arc;
 
 fn definition(name: &str, attribute_type: AttributeType) -> AttributeDefinition {
-    AttributeDefinition {
-        id: 0,
-        name: name.into(),
-        attribute_type,
-        required: false,
-        unique: false,
-        description: None,
-        values: vec![],
-        constraints: Constraints::default(),
-        default: None,
-        retired: false,
-        implicit: false,
-    }
+    AttributeDefinition::new(0, name, attribute_type)
 }
 
 async fn define(
