@@ -115,7 +115,8 @@ pub trait Store:
         name: &str,
         purge: bool,
     ) -> StoreResult<Result<AttributeDefinition, DomainError>>;
-    /// Customers whose value of an attribute has this typed sort key.
+    /// Customers whose value of a unique attribute has this typed sort key (only unique
+    /// attributes are indexed by value: another attribute's values are never found).
     async fn find_customers_by_value(
         &self,
         tenant_id: &str,

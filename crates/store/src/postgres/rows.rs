@@ -375,7 +375,8 @@ pub(crate) async fn fetch_customers_by_value<'e>(
     let rows = sqlx::query(
         "SELECT c.customer_id, c.attributes, c.version, c.created_at, c.updated_at \
          FROM customer_values v JOIN customers c ON c.tenant_id = v.tenant_id AND c.customer_id = v.customer_id \
-         WHERE v.tenant_id = $1 AND v.attribute_id = $2 AND v.sort_key = $3 ORDER BY c.customer_id",
+         WHERE v.tenant_id = $1 AND v.attribute_id = $2 AND v.sort_key = $3 AND v.is_unique \
+         ORDER BY c.customer_id",
     )
     .bind(tenant)
     .bind(attribute_id)

@@ -387,6 +387,12 @@ pub(crate) fn fetch_definitions(
     )
 }
 
+/// `is_unique = 1` lets SQLite use the partial unique index, the only index by value.
+const CUSTOMERS_BY_UNIQUE_VALUE: &str = "SELECT c.customer_id, c.attributes, c.version, c.created_at, c.updated_at \
+     FROM customer_values v JOIN customers c ON c.tenant_id = v.tenant_id AND c.customer_id = v.customer_id \
+     WHERE v.tenant_id = ? AND v.attribute_id = ? AND v.sort_key = ? AND v.is_unique = 1 \
+     ORDER BY c.customer_id";
+
 pub(crate) fn fetch_customers_by_value(
     conn: &mut Conn,
     tenant: &str,
@@ -394,9 +400,7 @@ pub(crate) fn fetch_customers_by_value(
     sort_key: &[u8],
 ) -> StoreResult<Vec<CustomerProfile>> {
     conn.query(
-        "SELECT c.customer_id, c.attributes, c.version, c.created_at, c.updated_at \
-         FROM customer_values v JOIN customers c ON c.tenant_id = v.tenant_id AND c.customer_id = v.customer_id \
-         WHERE v.tenant_id = ? AND v.attribute_id = ? AND v.sort_key = ? ORDER BY c.customer_id",
+        CUSTOMERS_BY_UNIQUE_VALUE,
         &[tenant.into(), attribute_id.into(), sort_key.into()],
         customer_from_row,
     )
@@ -450,4 +454,32 @@ pub(crate) fn fetch_write_outcome(
         &[tenant.into(), transid.into(), millis(now).into()],
         |row| Ok(serde_json::from_str(row.text(0)?)?),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CUSTOMERS_BY_UNIQUE_VALUE;
+
+    /// A lookup by value must go through the partial unique index: without it SQLite walks
+    /// every stored value of the attribute.
+    #[tokio::test]
+    async fn a_lookup_by_value_uses_the_unique_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("plan.db").display());
+        let store = crate::sqlite::SqliteStore::open(&url).await.unwrap();
+        let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "EXPLAIN QUERY PLAN {CUSTOMERS_BY_UNIQUE_VALUE}"
+        )))
+        .bind("t")
+        .bind(1001_i64)
+        .bind(b"k".as_slice())
+        .fetch_all(&store.reader)
+        .await
+        .unwrap();
+        let steps: Vec<&str> = plan.iter().map(|(.., detail)| detail.as_str()).collect();
+        assert!(
+            steps.iter().any(|s| s.contains("customer_values_unique")),
+            "{steps:?}"
+        );
+    }
 }

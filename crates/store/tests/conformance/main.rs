@@ -190,6 +190,7 @@ conformance_suite! {
             unique_values_are_refused_on_write_and_found_by_value,
             a_customers_typed_entry_follows_its_value_through_updates_and_clears,
             making_an_attribute_unique_checks_for_repeats,
+            lookups_by_value_find_the_values_of_unique_attributes,
             tightening_a_constraint_is_checked_against_stored_values,
             the_type_never_changes,
             a_required_attribute_needs_a_default_while_profiles_lack_it,

@@ -234,15 +234,13 @@ pub async fn a_customers_typed_entry_follows_its_value_through_updates_and_clear
     store: Arc<dyn Store>,
 ) {
     let acme = tenant(&*store, "acme").await;
+    // Lookups by value are for unique attributes: two of them, one moving, one staying.
     let mut account = definition("account", AttributeType::String);
     account.unique = true;
     let account = define(&*store, &acme.tenant_id, account).await;
-    let tier = define(
-        &*store,
-        &acme.tenant_id,
-        definition("tier", AttributeType::String),
-    )
-    .await;
+    let mut tier = definition("tier", AttributeType::String);
+    tier.unique = true;
+    let tier = define(&*store, &acme.tenant_id, tier).await;
     let holders = |value: &str| {
         let (store, tenant) = (store.clone(), acme.tenant_id.clone());
         let key = TypedValue::String(value.into()).sort_key();
@@ -335,6 +333,41 @@ pub async fn making_an_attribute_unique_checks_for_repeats(store: Arc<dyn Store>
         .unwrap();
 
     assert_eq!(conflict_count(result).0, 1);
+}
+
+/// Only unique attributes are indexed by value: a lookup of another attribute finds nothing,
+/// and finds its holder once the attribute is made unique.
+pub async fn lookups_by_value_find_the_values_of_unique_attributes(store: Arc<dyn Store>) {
+    let acme = tenant(&*store, "acme").await;
+    let account = define(
+        &*store,
+        &acme.tenant_id,
+        definition("account", AttributeType::String),
+    )
+    .await;
+    create_customers(
+        &*store,
+        &acme.tenant_id,
+        vec![customer("C-1", &[("account", "A")])],
+    )
+    .await;
+    let key = TypedValue::String("A".into()).sort_key();
+    let lookup = || store.find_customers_by_value(&acme.tenant_id, account.id, &key);
+    assert!(lookup().await.unwrap().is_empty());
+
+    let patch = DefinitionPatch {
+        unique: Some(true),
+        ..Default::default()
+    };
+    store
+        .update_definition(&acme.tenant_id, "account", patch)
+        .await
+        .unwrap()
+        .unwrap();
+
+    let found = lookup().await.unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].customer_id.as_str(), "C-1");
 }
 
 pub async fn tightening_a_constraint_is_checked_against_stored_values(store: Arc<dyn Store>) {
