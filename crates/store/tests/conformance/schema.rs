@@ -7,6 +7,7 @@ use profilestore_core::attribute::AttributeValue;
 use profilestore_core::schema::evolution::DefinitionPatch;
 use profilestore_core::schema::{AttributeDefinition, AttributeType, TypedValue};
 use profilestore_store::Store;
+use profilestore_store::model::Tenant;
 use std::sync::Arc;
 
 fn definition(name: &str, attribute_type: AttributeType) -> AttributeDefinition {
@@ -23,6 +24,28 @@ async fn define(
         .await
         .unwrap()
         .expect("definition accepted")
+}
+
+/// Tenant "acme" with the string attribute `name` defined, and customer C-1 holding `value`.
+async fn acme_with_one_value(
+    store: &dyn Store,
+    name: &str,
+    value: &str,
+) -> (Tenant, AttributeDefinition) {
+    let acme = tenant(store, "acme").await;
+    let defined = define(
+        store,
+        &acme.tenant_id,
+        definition(name, AttributeType::String),
+    )
+    .await;
+    create_customers(
+        store,
+        &acme.tenant_id,
+        vec![customer("C-1", &[(name, value)])],
+    )
+    .await;
+    (acme, defined)
 }
 
 fn conflict_count(result: Result<AttributeDefinition, DomainError>) -> (u64, Vec<String>) {
@@ -338,19 +361,7 @@ pub async fn making_an_attribute_unique_checks_for_repeats(store: Arc<dyn Store>
 /// Only unique attributes are indexed by value: a lookup of another attribute finds nothing,
 /// and finds its holder once the attribute is made unique.
 pub async fn lookups_by_value_find_the_values_of_unique_attributes(store: Arc<dyn Store>) {
-    let acme = tenant(&*store, "acme").await;
-    let account = define(
-        &*store,
-        &acme.tenant_id,
-        definition("account", AttributeType::String),
-    )
-    .await;
-    create_customers(
-        &*store,
-        &acme.tenant_id,
-        vec![customer("C-1", &[("account", "A")])],
-    )
-    .await;
+    let (acme, account) = acme_with_one_value(&*store, "account", "A").await;
     let key = TypedValue::String("A".into()).sort_key();
     let lookup = || store.find_customers_by_value(&acme.tenant_id, account.id, &key);
     assert!(lookup().await.unwrap().is_empty());
@@ -478,19 +489,7 @@ pub async fn a_required_attribute_needs_a_default_while_profiles_lack_it(store: 
 }
 
 pub async fn retiring_refuses_writes_keeps_values_and_purging_removes_them(store: Arc<dyn Store>) {
-    let acme = tenant(&*store, "acme").await;
-    define(
-        &*store,
-        &acme.tenant_id,
-        definition("legacy", AttributeType::String),
-    )
-    .await;
-    create_customers(
-        &*store,
-        &acme.tenant_id,
-        vec![customer("C-1", &[("legacy", "x")])],
-    )
-    .await;
+    let (acme, _) = acme_with_one_value(&*store, "legacy", "x").await;
 
     store
         .retire_definition(&acme.tenant_id, "legacy", false)
