@@ -285,6 +285,11 @@ pub fn stored_value_changes(
 }
 
 fn stored_value(definition: &AttributeDefinition, name: &str, text: &str) -> Option<StoredValue> {
+    // An implicit attribute is text that no definition types (never unique, never looked up):
+    // it has no entry until a definition adopts it, which writes its holders' entries.
+    if definition.implicit {
+        return None;
+    }
     let value = TypedValue::parse(
         definition.attribute_type,
         name,

@@ -143,6 +143,34 @@ fn unique_values_are_the_unique_attributes_entries_only() {
 }
 
 #[test]
+fn an_implicit_attribute_has_no_entry_until_a_definition_adopts_it() {
+    let mut definitions: Vec<_> = schema().definitions().cloned().collect();
+    definitions.push(AttributeDefinition::implicit_string(1004, "nickname"));
+    let open = Schema::new(definitions);
+    let raw = vec![text("city", "Paris"), text("nickname", "Nan")];
+    let patch = CustomerPatch::parse(id("C-1"), raw, &open).unwrap();
+    let (before, _) = create(None, &patch, &open, Utc::now()).unwrap();
+    let entries = |p: &CustomerProfile, schema: &Schema| -> Vec<i64> {
+        stored_values(p, schema)
+            .iter()
+            .map(|v| v.attribute_id)
+            .collect()
+    };
+    assert_eq!(entries(&before, &open), vec![1001]);
+    let renamed = CustomerPatch::parse(id("C-1"), vec![text("nickname", "Bea")], &open).unwrap();
+    let (after, _) = update(Some(&before), &renamed, Utc::now()).unwrap();
+    assert_eq!(
+        stored_value_changes(&before, &after, &open),
+        (vec![], vec![]),
+        "changing an implicit value moves no entry"
+    );
+
+    let mut adopted: Vec<_> = schema().definitions().cloned().collect();
+    adopted.push(definition(1004, "nickname", AttributeType::String));
+    assert_eq!(entries(&after, &Schema::new(adopted)), vec![1001, 1004]);
+}
+
+#[test]
 fn stored_values_carry_the_typed_order() {
     let low = patch("C-1", vec![text("balance", "9.99")]);
     let high = patch("C-2", vec![text("balance", "10")]);

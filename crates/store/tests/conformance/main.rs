@@ -185,6 +185,7 @@ conformance_suite! {
             definitions_get_ids_from_1001_and_read_back,
             a_closed_schema_refuses_unknown_and_mistyped_values_and_stores_canonical_forms,
             an_open_schema_registers_written_attributes_implicitly,
+            adopting_an_implicit_attribute_types_every_holders_value,
             defining_an_implicit_attribute_adopts_it_and_canonicalises_stored_values,
             a_definition_that_stored_values_break_is_refused_with_count_and_sample,
             unique_values_are_refused_on_write_and_found_by_value,

@@ -153,6 +153,42 @@ pub async fn an_open_schema_registers_written_attributes_implicitly(store: Arc<d
     assert_eq!(nickname.attribute_type, AttributeType::String);
 }
 
+/// An implicit attribute's values have no typed entries; adopting it writes them, for every
+/// holder (here as a unique attribute, whose entries a lookup finds).
+pub async fn adopting_an_implicit_attribute_types_every_holders_value(store: Arc<dyn Store>) {
+    let acme = tenant(&*store, "acme").await;
+    create_customers(
+        &*store,
+        &acme.tenant_id,
+        vec![
+            customer("C-1", &[("member", "M-1")]),
+            customer("C-2", &[("member", "M-2")]),
+        ],
+    )
+    .await;
+    // Written again while implicit: still no entry to move.
+    update_customers(
+        &*store,
+        &acme.tenant_id,
+        vec![customer("C-2", &[("member", "M-3")])],
+    )
+    .await;
+
+    let mut member = definition("member", AttributeType::String);
+    member.unique = true;
+    let member = define(&*store, &acme.tenant_id, member).await;
+
+    for (value, holder) in [("M-1", "C-1"), ("M-3", "C-2")] {
+        let key = TypedValue::String(value.into()).sort_key();
+        let found = store
+            .find_customers_by_value(&acme.tenant_id, member.id, &key)
+            .await
+            .unwrap();
+        let ids: Vec<&str> = found.iter().map(|c| c.customer_id.as_str()).collect();
+        assert_eq!(ids, [holder]);
+    }
+}
+
 pub async fn defining_an_implicit_attribute_adopts_it_and_canonicalises_stored_values(
     store: Arc<dyn Store>,
 ) {
