@@ -250,9 +250,10 @@ pub(crate) async fn update_definition(
         Ok(evolution) => evolution,
         Err(refused) => return Ok(Err(refused)),
     };
-    evolution.updated.implicit = false;
+    // A change to an implicit attribute adopts it: its values get typed, and entries, here.
+    let adopted = std::mem::replace(&mut evolution.updated.implicit, false);
     let needs_scan =
-        evolution.recheck_values || evolution.became_unique || evolution.became_required;
+        adopted || evolution.recheck_values || evolution.became_unique || evolution.became_required;
     let report = if needs_scan {
         let report = scan(tx, tenant, &evolution.updated).await?;
         if let Some(conflict) = report.conflict(name) {
