@@ -10,16 +10,22 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::OnceLock;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 const LATENCY_BUCKETS: &[f64] = &[
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
 ];
 
+/// How often the recorder's upkeep runs (the library's own interval when it runs it). A
+/// histogram keeps each sample until upkeep, or a scrape, moves it into its buckets: without
+/// it a server nobody scrapes grew ~2 MB a second under a read load (measured: 68 → 134 MiB
+/// in 35 s of read_customer).
+const UPKEEP_EVERY: Duration = Duration::from_secs(5);
+
 /// The recorder's handle, once installed.
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
-/// The process's recorder handle, installing the recorder on first use.
+/// The process's recorder handle, installing the recorder (and its upkeep) on first use.
 pub fn recorder() -> PrometheusHandle {
     HANDLE
         .get_or_init(|| {
@@ -31,6 +37,19 @@ pub fn recorder() -> PrometheusHandle {
             // Fails only if another recorder is installed (an embedding program's); then our
             // /metrics shows what our handle records, which is nothing, rather than crash.
             let _ = metrics::set_global_recorder(recorder);
+            let upkept = handle.clone();
+            // A thread, not a task: the recorder may be installed before any runtime exists.
+            let started = std::thread::Builder::new()
+                .name("metrics-upkeep".into())
+                .spawn(move || {
+                    loop {
+                        std::thread::sleep(UPKEEP_EVERY);
+                        upkept.run_upkeep();
+                    }
+                });
+            if let Err(error) = started {
+                tracing::warn!(%error, "cannot start the metrics upkeep; scrapes alone will drain the histograms");
+            }
             handle
         })
         .clone()
@@ -118,4 +137,24 @@ pub async fn track(request: Request, next: Next) -> Response {
     metrics.count.increment(1);
     metrics.duration.record(started.elapsed().as_secs_f64());
     response
+}
+
+#[cfg(test)]
+mod tests {
+    /// The recorder comes with the thread that keeps its histograms from growing: a server
+    /// nobody scrapes would otherwise keep every latency sample.
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn installing_the_recorder_starts_its_upkeep() {
+        super::recorder();
+        let threads: Vec<String> = std::fs::read_dir("/proc/self/task")
+            .unwrap()
+            .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+            .map(|name| name.trim().to_owned())
+            .collect();
+        assert!(
+            threads.iter().any(|name| name == "metrics-upkeep"),
+            "{threads:?}"
+        );
+    }
 }
