@@ -545,3 +545,16 @@ impl Store for SqliteStore {
         .await
     }
 }
+
+/// For the backend's own tests: a store in a fresh database under `dir`, and a tenant in it.
+#[cfg(test)]
+pub(crate) async fn test_store_with_tenant(dir: &tempfile::TempDir) -> (SqliteStore, String) {
+    let url = format!("sqlite://{}", dir.path().join("test.db").display());
+    let store = SqliteStore::open(&url).await.unwrap();
+    let key = SealedSecret {
+        digest: "d".into(),
+        sealed: vec![0; 32],
+    };
+    let tenant = store.create_tenant("acme", key).await.unwrap().tenant_id;
+    (store, tenant)
+}

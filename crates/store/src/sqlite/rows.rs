@@ -460,7 +460,7 @@ pub(crate) fn fetch_write_outcome(
 mod tests {
     use super::CUSTOMERS_BY_UNIQUE_VALUE;
     use crate::Store;
-    use crate::model::{CustomerInput, SealedSecret, WriteMode};
+    use crate::model::{CustomerInput, WriteMode};
     use profilestore_core::attribute::AttributeValue;
     use profilestore_core::ids::CustomerId;
     use profilestore_core::schema::evolution::DefinitionPatch;
@@ -470,13 +470,7 @@ mod tests {
     #[tokio::test]
     async fn typed_entries_come_with_the_definition() {
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("entries.db").display());
-        let store = crate::sqlite::SqliteStore::open(&url).await.unwrap();
-        let key = SealedSecret {
-            digest: "d".into(),
-            sealed: vec![0; 32],
-        };
-        let tenant = store.create_tenant("acme", key).await.unwrap().tenant_id;
+        let (store, tenant) = crate::sqlite::test_store_with_tenant(&dir).await;
         let records = ["C-1", "C-2"]
             .into_iter()
             .map(|id| {

@@ -394,19 +394,13 @@ mod tests {
     #[tokio::test(flavor = "current_thread")]
     async fn a_definition_made_in_a_group_applies_to_the_writes_after_it() {
         use crate::Store;
-        use crate::model::{CustomerInput, SealedSecret, WriteMode};
+        use crate::model::{CustomerInput, WriteMode};
         use profilestore_core::attribute::AttributeValue;
         use profilestore_core::ids::CustomerId;
         use profilestore_core::schema::{AttributeDefinition, AttributeType};
 
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("s.db").display());
-        let store = crate::sqlite::SqliteStore::open(&url).await.unwrap();
-        let key = SealedSecret {
-            digest: "d".into(),
-            sealed: vec![0; 32],
-        };
-        let tenant = store.create_tenant("acme", key).await.unwrap().tenant_id;
+        let (store, tenant) = crate::sqlite::test_store_with_tenant(&dir).await;
         let input = |customer: &str, tier: &str| {
             let input = CustomerInput {
                 customer_id: CustomerId::parse(customer).unwrap(),
