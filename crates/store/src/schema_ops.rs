@@ -246,14 +246,14 @@ pub(crate) async fn update_definition(
             kind: ProfileKind::Attribute,
         }));
     };
-    let mut evolution = match evolve(&current, patch) {
+    let evolution = match evolve(&current, patch) {
         Ok(evolution) => evolution,
         Err(refused) => return Ok(Err(refused)),
     };
-    // A change to an implicit attribute adopts it: its values get typed, and entries, here.
-    let adopted = std::mem::replace(&mut evolution.updated.implicit, false);
-    let needs_scan =
-        adopted || evolution.recheck_values || evolution.became_unique || evolution.became_required;
+    let needs_scan = evolution.adopted
+        || evolution.recheck_values
+        || evolution.became_unique
+        || evolution.became_required;
     let report = if needs_scan {
         let report = scan(tx, tenant, &evolution.updated).await?;
         if let Some(conflict) = report.conflict(name) {

@@ -1,5 +1,6 @@
 //! Evolution of a definition: what a change may touch, and what the store must check against
-//! stored values before the change holds (tightened constraints, newly unique or required).
+//! stored values before the change holds (tightened constraints, newly unique or required, an
+//! implicit attribute adopted).
 
 use super::definition::AttributeDefinition;
 use super::types::AttributeType;
@@ -33,6 +34,9 @@ pub struct Evolution {
     /// The attribute became required: profiles without it get the default (there must be one
     /// if any profile lacks it).
     pub became_required: bool,
+    /// The attribute was implicit (written before any definition): the change adopts it, so
+    /// every stored value must fit the definition and gets typed.
+    pub adopted: bool,
 }
 
 fn set<T>(target: &mut T, change: Option<T>) {
@@ -82,12 +86,14 @@ pub fn evolve(
     set(&mut c.pattern, patch.pattern);
     set(&mut c.max_items, patch.max_items);
     set(&mut updated.default, patch.default);
+    updated.implicit = false;
     updated.validate()?;
     Ok(Evolution {
         recheck_values: updated.constraints != current.constraints
             || updated.values != current.values,
         became_unique: updated.unique && !current.unique,
         became_required: updated.required && !current.required,
+        adopted: current.implicit,
         updated,
     })
 }
@@ -115,6 +121,19 @@ mod tests {
             ..Default::default()
         };
         assert!(evolve(&balance(), same).is_ok());
+    }
+
+    #[test]
+    fn a_change_to_an_implicit_attribute_adopts_it() {
+        let describe = || DefinitionPatch {
+            description: Some(Some("nickname".into())),
+            ..Default::default()
+        };
+        let implicit = AttributeDefinition::implicit_string(1002, "nickname");
+        let adopted = evolve(&implicit, describe()).unwrap();
+        assert!(adopted.adopted && !adopted.updated.implicit);
+        let explicit = evolve(&balance(), describe()).unwrap();
+        assert!(!explicit.adopted && !explicit.updated.implicit);
     }
 
     #[test]

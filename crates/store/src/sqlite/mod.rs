@@ -558,3 +558,53 @@ pub(crate) async fn test_store_with_tenant(dir: &tempfile::TempDir) -> (SqliteSt
     let tenant = store.create_tenant("acme", key).await.unwrap().tenant_id;
     (store, tenant)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::test_store_with_tenant;
+    use crate::Store;
+    use crate::model::{CustomerInput, WriteMode};
+    use profilestore_core::attribute::AttributeValue;
+    use profilestore_core::ids::CustomerId;
+    use profilestore_core::schema::evolution::DefinitionPatch;
+
+    /// An implicit attribute's values have no typed entries; a change of its definition adopts
+    /// it, and every holder's value gets its entry then.
+    #[tokio::test]
+    async fn typed_entries_come_with_the_definition() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, tenant) = test_store_with_tenant(&dir).await;
+        let records = ["C-1", "C-2"]
+            .into_iter()
+            .map(|id| {
+                let input = CustomerInput {
+                    customer_id: CustomerId::parse(id).unwrap(),
+                    attributes: vec![("tier".into(), AttributeValue::Text("gold".into()))],
+                };
+                (Default::default(), Ok(input))
+            })
+            .collect();
+        store
+            .write_customers(&tenant, "t0", WriteMode::Create, records)
+            .await
+            .unwrap();
+        let entries = || async {
+            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM customer_values")
+                .fetch_one(&store.reader)
+                .await
+                .unwrap()
+        };
+        assert_eq!(entries().await, 0, "implicit: no entries");
+
+        let patch = DefinitionPatch {
+            description: Some(Some("the loyalty tier".into())),
+            ..Default::default()
+        };
+        store
+            .update_definition(&tenant, "tier", patch)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(entries().await, 2, "adopted: one entry per holder");
+    }
+}
