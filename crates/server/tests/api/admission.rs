@@ -108,10 +108,13 @@ async fn one_tenants_key_never_reaches_another_tenants_data() {
 async fn rotation_without_grace_retires_the_old_key_at_once() {
     let app = spawn_app().await;
     let tenant = app.tenant("acme").await;
+    // Used before the rotation, so the server has verified (and remembers) the old key.
+    let before = app.get(&format!("{PATH}/x"), &tenant.key).await;
 
     let new_key = app.admin.rotate_key(&tenant.name, 0).await.unwrap();
     app.refresh().await;
 
+    assert_eq!(before.code(), "7014");
     assert_eq!(
         app.get(&format!("{PATH}/x"), &tenant.key).await.code(),
         "7001"

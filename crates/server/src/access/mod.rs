@@ -2,6 +2,8 @@
 //! request costs a hash lookup, not a query. A refresher reloads the view when the store's
 //! `settings_version` moves (admin commands in another process are seen within one poll).
 
+mod verified;
+
 use crate::secrets::{digest, digests_match};
 use chrono::{DateTime, Utc};
 use ipnet::IpNet;
@@ -12,6 +14,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tokio::sync::watch;
+use verified::VerifiedKeys;
 
 /// A tenant as the edge needs it.
 #[derive(Debug)]
@@ -85,7 +88,10 @@ struct KeyEntry {
 #[derive(Default)]
 struct AccessView {
     version: i64,
-    keys: HashMap<String, KeyEntry>,
+    /// digest → key.
+    keys: HashMap<String, Arc<KeyEntry>>,
+    /// The keys presented since this view was built that matched their digest.
+    verified: VerifiedKeys<KeyEntry>,
     /// app id → owning tenant id.
     app_owners: HashMap<String, String>,
     /// app id → the app with its options and device policy (the SDK routes read them).
@@ -114,7 +120,7 @@ impl AccessView {
                     principal: Principal::Tenant(tenant.clone()),
                     expires_at: key.expires_at,
                 };
-                keys.insert(key.secret.digest, entry);
+                keys.insert(key.secret.digest, Arc::new(entry));
             }
         }
         let mut app_owners = HashMap::new();
@@ -130,13 +136,14 @@ impl AccessView {
                     },
                     expires_at: None,
                 };
-                keys.insert(app.client_key.digest, entry);
+                keys.insert(app.client_key.digest, Arc::new(entry));
             }
             app_owners.insert(app.app_id, app.tenant_id);
         }
         AccessView {
             version: snapshot.version,
             keys,
+            verified: VerifiedKeys::default(),
             app_owners,
             apps,
             tenants,
@@ -205,11 +212,21 @@ impl AccessCache {
 
     /// The principal a presented key stands for, if it is a live key.
     pub fn authenticate(&self, presented: &str, now: DateTime<Utc>) -> Option<Principal> {
-        let presented = digest(presented);
         let view = self.view();
-        let entry = view.keys.get(&presented)?;
+        let entry = match view.verified.find(presented) {
+            Some(entry) => entry,
+            None => {
+                let digest = digest(presented);
+                let entry = view.keys.get(&digest)?;
+                if !digests_match(&entry.digest, &digest) {
+                    return None;
+                }
+                view.verified.remember(presented, entry.clone());
+                entry.clone()
+            }
+        };
         let live = entry.expires_at.is_none_or(|expires_at| now < expires_at);
-        (live && digests_match(&entry.digest, &presented)).then(|| entry.principal.clone())
+        live.then(|| entry.principal.clone())
     }
 
     /// A tenant by id, as of the last reload.
