@@ -209,36 +209,34 @@ fn attribute<'a>(name: &'a str, value: &'a str, id: i64) -> Attribute<'a> {
 }
 
 /// A customer's attributes: every default column (empty when unset), then the tenant's own
-/// attributes in column-id order.
+/// attributes in column-id order. One pass over the profile's attributes: a lookup per
+/// default attribute was ~6 % of a one-customer read's instructions (callgrind).
 pub fn customer_attributes<'a>(
     profile: &'a CustomerProfile,
     custom_ids: &HashMap<String, i64>,
 ) -> Vec<Attribute<'a>> {
-    let mut attributes: Vec<Attribute<'a>> = DEFAULT_ATTRIBUTES
-        .iter()
-        .map(|default| {
-            let value = if default.name == "customerId" {
-                profile.customer_id.as_str()
-            } else {
-                profile
-                    .attributes
-                    .get(default.name)
-                    .map(String::as_str)
-                    .unwrap_or_default()
-            };
-            attribute(default.name, value, default.id)
-        })
-        .collect();
-    let mut custom: Vec<(i64, &str, &str)> = profile
-        .attributes
-        .iter()
-        .filter_map(|(name, value)| {
-            custom_ids
-                .get(name)
-                .map(|id| (*id, name.as_str(), value.as_str()))
-        })
-        .collect();
+    let mut defaults = [""; DEFAULT_ATTRIBUTES.len()];
+    let mut custom: Vec<(i64, &str, &str)> = Vec::new();
+    for (name, value) in &profile.attributes {
+        match DEFAULT_ATTRIBUTES.iter().position(|default| default.name == name) {
+            Some(index) => defaults[index] = value,
+            None => {
+                if let Some(id) = custom_ids.get(name) {
+                    custom.push((*id, name, value));
+                }
+            }
+        }
+    }
     custom.sort_unstable();
+    let mut attributes = Vec::with_capacity(DEFAULT_ATTRIBUTES.len() + custom.len());
+    attributes.extend(DEFAULT_ATTRIBUTES.iter().zip(defaults).map(|(default, value)| {
+        let value = if default.name == "customerId" {
+            profile.customer_id.as_str()
+        } else {
+            value
+        };
+        attribute(default.name, value, default.id)
+    }));
     attributes.extend(
         custom
             .into_iter()
