@@ -136,6 +136,9 @@ pub enum AppProfileCommand {
 /// One record of a batch, as the protocol adapter parsed it: a command, or why it is invalid.
 pub type BatchRecord<T> = (RecordRef, Result<T, DomainError>);
 
+/// A tenant's custom attribute ids by name, shared: a backend may keep it between reads.
+pub type AttributeIds = std::sync::Arc<std::collections::HashMap<String, i64>>;
+
 /// An event as the outbox holds it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredEvent {

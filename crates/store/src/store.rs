@@ -4,9 +4,9 @@
 
 use crate::error::StoreResult;
 use crate::model::{
-    AccessSnapshot, App, AppProfileCommand, AppProfileSelector, AppUpdate, BatchRecord,
-    CustomerInput, CustomerLookup, ProfileKeyRecord, SdkRequest, SealedSecret, StoredEvent, Tenant,
-    WriteMode,
+    AccessSnapshot, App, AppProfileCommand, AppProfileSelector, AppUpdate, AttributeIds,
+    BatchRecord, CustomerInput, CustomerLookup, ProfileKeyRecord, SdkRequest, SealedSecret,
+    StoredEvent, Tenant, WriteMode,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -132,13 +132,13 @@ pub trait Store:
         &self,
         tenant_id: &str,
         ids: &[CustomerId],
-    ) -> StoreResult<(Vec<CustomerProfile>, HashMap<String, i64>)> {
+    ) -> StoreResult<(Vec<CustomerProfile>, AttributeIds)> {
         let customers = self.get_customers(tenant_id, ids).await?;
         if customers.is_empty() {
-            return Ok((customers, HashMap::new()));
+            return Ok((customers, AttributeIds::default()));
         }
         let attribute_ids = self.custom_attribute_ids(tenant_id).await?;
-        Ok((customers, attribute_ids))
+        Ok((customers, attribute_ids.into()))
     }
 
     // --- App profiles ---

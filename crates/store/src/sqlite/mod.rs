@@ -3,6 +3,7 @@
 //! `IMMEDIATE`, and a pool of read-only connections that never wait for the writer.
 
 mod admin;
+mod attribute_ids;
 mod checkpointer;
 mod console;
 mod delivery;
@@ -17,13 +18,14 @@ use crate::OpenOptions;
 use crate::error::{StoreError, StoreResult};
 use crate::metrics::timed;
 use crate::model::{
-    AccessSnapshot, App, AppProfileCommand, AppProfileSelector, BatchRecord, CustomerInput,
-    CustomerLookup, ProfileKeyRecord, SealedSecret, StoredEvent, Tenant, WriteMode,
+    AccessSnapshot, App, AppProfileCommand, AppProfileSelector, AttributeIds, BatchRecord,
+    CustomerInput, CustomerLookup, ProfileKeyRecord, SealedSecret, StoredEvent, Tenant, WriteMode,
 };
 use crate::store::Store;
 use crate::{ops, schema_ops};
 use admin::TenantSetting;
 use async_trait::async_trait;
+use attribute_ids::AttributeIdCache;
 use chrono::{DateTime, Utc};
 use profilestore_core::DomainError;
 use profilestore_core::app_profile::AppProfile;
@@ -61,6 +63,8 @@ pub struct SqliteStore {
     /// Profile writes go through group commit; admin writes use `writer` directly.
     group: GroupWriter,
     doorbell: crate::Doorbell,
+    /// Each tenant's custom attribute ids, kept for the compatible reads.
+    attribute_ids: AttributeIdCache,
 }
 
 impl SqliteStore {
@@ -108,6 +112,7 @@ impl SqliteStore {
             readers,
             group,
             doorbell,
+            attribute_ids: AttributeIdCache::default(),
         })
     }
 }
@@ -360,10 +365,11 @@ impl Store for SqliteStore {
         &self,
         tenant_id: &str,
         ids: &[CustomerId],
-    ) -> StoreResult<(Vec<CustomerProfile>, HashMap<String, i64>)> {
+    ) -> StoreResult<(Vec<CustomerProfile>, AttributeIds)> {
         timed("get_customers_with_attribute_ids", async {
-            self.readers
-                .read(|conn| fetch_customers_with_attribute_ids(conn, tenant_id, ids))
+            self.readers.read(|conn| {
+                fetch_customers_with_attribute_ids(conn, tenant_id, ids, &self.attribute_ids)
+            })
         })
         .await
     }
@@ -561,9 +567,9 @@ pub(crate) async fn test_store_with_tenant(dir: &tempfile::TempDir) -> (SqliteSt
 
 #[cfg(test)]
 mod tests {
-    use super::test_store_with_tenant;
+    use super::{SqliteStore, readers, test_store_with_tenant};
     use crate::Store;
-    use crate::model::{CustomerInput, WriteMode};
+    use crate::model::{BatchRecord, CustomerInput, WriteMode};
     use profilestore_core::attribute::AttributeValue;
     use profilestore_core::ids::CustomerId;
     use profilestore_core::schema::evolution::DefinitionPatch;
@@ -606,5 +612,62 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(entries().await, 2, "adopted: one entry per holder");
+    }
+
+    fn record(id: &str, name: &str) -> BatchRecord<CustomerInput> {
+        let input = CustomerInput {
+            customer_id: CustomerId::parse(id).unwrap(),
+            attributes: vec![(name.into(), AttributeValue::Text("x".into()))],
+        };
+        (Default::default(), Ok(input))
+    }
+
+    /// The attribute ids a store keeps between reads follow a change another process made
+    /// (here another store on the same file, as an admin command would be): the database's
+    /// triggers count it, not the store that wrote it.
+    #[tokio::test]
+    async fn kept_attribute_ids_follow_another_processs_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let (reading, tenant) = test_store_with_tenant(&dir).await;
+        let url = format!("sqlite://{}", dir.path().join("test.db").display());
+        let writing = SqliteStore::open(&url).await.unwrap();
+        let ids_read_with = |id: &str| {
+            let ids = [CustomerId::parse(id).unwrap()];
+            let reading = &reading;
+            let tenant = &tenant;
+            async move {
+                let (_, attribute_ids) = reading
+                    .get_customers_with_attribute_ids(tenant, &ids)
+                    .await
+                    .unwrap();
+                attribute_ids.keys().cloned().collect::<Vec<_>>()
+            }
+        };
+        writing
+            .write_customers(
+                &tenant,
+                "t1",
+                WriteMode::Create,
+                vec![record("C-1", "tier")],
+            )
+            .await
+            .unwrap();
+        let before = ids_read_with("C-1").await;
+        writing
+            .write_customers(
+                &tenant,
+                "t2",
+                WriteMode::Create,
+                vec![record("C-2", "zone")],
+            )
+            .await
+            .unwrap();
+        // Past the age after which a reader no longer reuses its snapshot.
+        tokio::time::sleep(readers::SNAPSHOT_MAX_AGE * 4).await;
+        let mut after = ids_read_with("C-1").await;
+        after.sort();
+
+        assert_eq!(before, ["tier"]);
+        assert_eq!(after, ["tier", "zone"]);
     }
 }

@@ -1,9 +1,10 @@
 //! Decoding SQLite rows into domain values, and the profile queries shared by the readers and
 //! the write transaction. They run on a [`Conn`] (the C API on the calling thread).
 
+use super::attribute_ids::AttributeIdCache;
 use super::raw::{Conn, Row, Value};
 use crate::error::{StoreError, StoreResult};
-use crate::model::{AppProfileSelector, CustomerLookup, StoredEvent};
+use crate::model::{AppProfileSelector, AttributeIds, CustomerLookup, StoredEvent};
 use chrono::{DateTime, Utc};
 use profilestore_core::app_profile::{AppProfile, AppProfileKey};
 use profilestore_core::batch::BatchOutcome;
@@ -97,28 +98,30 @@ pub(crate) fn fetch_customers(
     tenant: &str,
     ids: &[CustomerId],
 ) -> StoreResult<Vec<CustomerProfile>> {
-    Ok(select_customers(conn, tenant, ids, false)?.0)
+    Ok(select_customers(conn, tenant, ids, None)?.0)
 }
 
-/// As [`fetch_customers`], with the column ids of the tenant's custom attributes read by the
-/// same statement (empty when no customer is found): a compatible read needs both.
+/// As [`fetch_customers`], with the column ids of the tenant's custom attributes as of the
+/// same snapshot (empty when no customer is found): a compatible read needs both.
 pub(crate) fn fetch_customers_with_attribute_ids(
     conn: &mut Conn,
     tenant: &str,
     ids: &[CustomerId],
-) -> StoreResult<(Vec<CustomerProfile>, HashMap<String, i64>)> {
-    select_customers(conn, tenant, ids, true)
+    attribute_ids: &AttributeIdCache,
+) -> StoreResult<(Vec<CustomerProfile>, AttributeIds)> {
+    select_customers(conn, tenant, ids, Some(attribute_ids))
 }
 
 /// The customer query of [`select_customers`]: with or without the column of the tenant's
-/// attribute ids, for one id (a primary-key lookup: most reads) or a JSON array of them.
+/// `attribute_ids_version`, for one id (a primary-key lookup: most reads) or a JSON array of
+/// them.
 macro_rules! select_customers_sql {
     (with_attribute_ids, $which:literal) => {
         concat!(
             "SELECT ",
             customer_columns!(),
             // Uncorrelated: SQLite evaluates it once per statement, not once per row.
-            ", (SELECT json_group_object(name, id) FROM custom_attributes WHERE tenant_id = ?1)",
+            ", (SELECT attribute_ids_version FROM tenants WHERE tenant_id = ?1)",
             " FROM customers WHERE tenant_id = ?1 AND ",
             $which
         )
@@ -137,11 +140,11 @@ fn select_customers(
     conn: &mut Conn,
     tenant: &str,
     ids: &[CustomerId],
-    with_attribute_ids: bool,
-) -> StoreResult<(Vec<CustomerProfile>, HashMap<String, i64>)> {
+    attribute_ids: Option<&AttributeIdCache>,
+) -> StoreResult<(Vec<CustomerProfile>, AttributeIds)> {
     // Several ids travel as one JSON array, so the statement's text (and its cached plan) does
     // not depend on how many there are; SQLite looks each one up in the primary key.
-    let (sql, listed): (_, Cow<'_, str>) = match (with_attribute_ids, ids) {
+    let (sql, listed): (_, Cow<'_, str>) = match (attribute_ids.is_some(), ids) {
         (true, [one]) => (
             select_customers_sql!(with_attribute_ids, "customer_id = ?2"),
             one.as_str().into(),
@@ -162,13 +165,17 @@ fn select_customers(
             json_array(ids)?.into(),
         ),
     };
-    let mut attribute_ids = None;
+    let mut ids_version = None;
     let found = conn.query(sql, &[tenant.into(), Value::Text(&listed)], |row| {
-        if with_attribute_ids && attribute_ids.is_none() {
-            attribute_ids = Some(serde_json::from_str(row.text(5)?)?);
+        if attribute_ids.is_some() {
+            ids_version = row.int_opt(5);
         }
         customer_from_row(row)
     })?;
+    let attribute_ids = match (attribute_ids, ids_version) {
+        (Some(cache), Some(version)) => cache.get(conn, tenant, version)?,
+        _ => AttributeIds::default(),
+    };
     let customers = if ids.len() == 1 {
         found
     } else {
@@ -180,7 +187,7 @@ fn select_customers(
             .filter_map(|id| by_id.get(id.as_str()).map(|profile| (*profile).clone()))
             .collect()
     };
-    Ok((customers, attribute_ids.unwrap_or_default()))
+    Ok((customers, attribute_ids))
 }
 
 fn json_array(ids: &[CustomerId]) -> StoreResult<String> {

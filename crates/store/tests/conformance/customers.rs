@@ -436,7 +436,7 @@ pub async fn customers_come_with_their_tenants_attribute_ids(store: Arc<dyn Stor
         store.get_customers(&acme.tenant_id, &ids).await.unwrap()
     );
     assert_eq!(
-        attribute_ids,
+        *attribute_ids,
         HashMap::from([("tier".to_owned(), 1001), ("city".to_owned(), 1002)]),
         "the tenant's own ids, not another tenant's"
     );

@@ -196,6 +196,7 @@ conformance_suite! {
             the_type_never_changes,
             a_required_attribute_needs_a_default_while_profiles_lack_it,
             retiring_refuses_writes_keeps_values_and_purging_removes_them,
+            read_attribute_ids_follow_every_change_of_the_tenants_ids,
             schemas_belong_to_their_tenant,
         }
         sdk {

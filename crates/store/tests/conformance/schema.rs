@@ -4,10 +4,12 @@
 use crate::support::*;
 use profilestore_core::DomainError;
 use profilestore_core::attribute::AttributeValue;
+use profilestore_core::ids::CustomerId;
 use profilestore_core::schema::evolution::DefinitionPatch;
 use profilestore_core::schema::{AttributeDefinition, AttributeType, TypedValue};
 use profilestore_store::Store;
-use profilestore_store::model::Tenant;
+use profilestore_store::model::{Tenant, WriteMode};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 fn definition(name: &str, attribute_type: AttributeType) -> AttributeDefinition {
@@ -521,6 +523,62 @@ pub async fn a_required_attribute_needs_a_default_while_profiles_lack_it(store: 
             .unwrap()
             .attributes["country"],
         "GB"
+    );
+}
+
+/// A read's attribute ids are the tenant's current ones after every change to them (a backend
+/// may keep them between reads): an attribute's first use, a purge, a new id for an old name.
+pub async fn read_attribute_ids_follow_every_change_of_the_tenants_ids(store: Arc<dyn Store>) {
+    let acme = tenant(&*store, "acme").await;
+    let write = |mode: WriteMode, id: &'static str, name: &'static str| {
+        let store = store.clone();
+        let tenant_id = acme.tenant_id.clone();
+        async move {
+            let outcome = write_customers(
+                &*store,
+                &tenant_id,
+                mode,
+                vec![customer(id, &[(name, "x")])],
+            )
+            .await;
+            assert_eq!(errors(&outcome), [None], "{id} {name}");
+        }
+    };
+    let ids_read_with = |id: &'static str| {
+        let store = store.clone();
+        let tenant_id = acme.tenant_id.clone();
+        async move {
+            let ids = [CustomerId::parse(id).unwrap()];
+            let (_, attribute_ids) = store
+                .get_customers_with_attribute_ids(&tenant_id, &ids)
+                .await
+                .unwrap();
+            (*attribute_ids).clone()
+        }
+    };
+    write(WriteMode::Create, "C-1", "legacy").await;
+    let first = ids_read_with("C-1").await;
+    write(WriteMode::Create, "C-2", "tier").await;
+    let after_first_use = ids_read_with("C-1").await;
+    store
+        .retire_definition(&acme.tenant_id, "legacy", true)
+        .await
+        .unwrap()
+        .unwrap();
+    let after_purge = ids_read_with("C-2").await;
+    write(WriteMode::Update, "C-1", "legacy").await;
+    let after_reuse = ids_read_with("C-1").await;
+
+    assert_eq!(first, HashMap::from([("legacy".to_owned(), 1001)]));
+    assert_eq!(
+        after_first_use,
+        HashMap::from([("legacy".to_owned(), 1001), ("tier".to_owned(), 1002)])
+    );
+    assert_eq!(after_purge, HashMap::from([("tier".to_owned(), 1002)]));
+    assert_eq!(
+        after_reuse,
+        HashMap::from([("tier".to_owned(), 1002), ("legacy".to_owned(), 1003)]),
+        "a name used again after a purge has a new id"
     );
 }
 

@@ -218,7 +218,10 @@ pub fn customer_attributes<'a>(
     let mut defaults = [""; DEFAULT_ATTRIBUTES.len()];
     let mut custom: Vec<(i64, &str, &str)> = Vec::new();
     for (name, value) in &profile.attributes {
-        match DEFAULT_ATTRIBUTES.iter().position(|default| default.name == name) {
+        match DEFAULT_ATTRIBUTES
+            .iter()
+            .position(|default| default.name == name)
+        {
             Some(index) => defaults[index] = value,
             None => {
                 if let Some(id) = custom_ids.get(name) {
@@ -229,14 +232,19 @@ pub fn customer_attributes<'a>(
     }
     custom.sort_unstable();
     let mut attributes = Vec::with_capacity(DEFAULT_ATTRIBUTES.len() + custom.len());
-    attributes.extend(DEFAULT_ATTRIBUTES.iter().zip(defaults).map(|(default, value)| {
-        let value = if default.name == "customerId" {
-            profile.customer_id.as_str()
-        } else {
-            value
-        };
-        attribute(default.name, value, default.id)
-    }));
+    attributes.extend(
+        DEFAULT_ATTRIBUTES
+            .iter()
+            .zip(defaults)
+            .map(|(default, value)| {
+                let value = if default.name == "customerId" {
+                    profile.customer_id.as_str()
+                } else {
+                    value
+                };
+                attribute(default.name, value, default.id)
+            }),
+    );
     attributes.extend(
         custom
             .into_iter()
