@@ -147,14 +147,21 @@ mod tests {
     #[cfg(target_os = "linux")]
     fn installing_the_recorder_starts_its_upkeep() {
         super::recorder();
-        let threads: Vec<String> = std::fs::read_dir("/proc/self/task")
-            .unwrap()
-            .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
-            .map(|name| name.trim().to_owned())
-            .collect();
-        assert!(
-            threads.iter().any(|name| name == "metrics-upkeep"),
-            "{threads:?}"
-        );
+        let threads = || -> Vec<String> {
+            std::fs::read_dir("/proc/self/task")
+                .unwrap()
+                .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+                .map(|name| name.trim().to_owned())
+                .collect()
+        };
+        // A new thread has its creator's name until it has run far enough to set its own.
+        let named = (0..500).any(|_| {
+            let found = threads().iter().any(|name| name == "metrics-upkeep");
+            if !found {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            found
+        });
+        assert!(named, "{:?}", threads());
     }
 }
