@@ -580,16 +580,7 @@ mod tests {
     async fn typed_entries_come_with_the_definition() {
         let dir = tempfile::tempdir().unwrap();
         let (store, tenant) = test_store_with_tenant(&dir).await;
-        let records = ["C-1", "C-2"]
-            .into_iter()
-            .map(|id| {
-                let input = CustomerInput {
-                    customer_id: CustomerId::parse(id).unwrap(),
-                    attributes: vec![("tier".into(), AttributeValue::Text("gold".into()))],
-                };
-                (Default::default(), Ok(input))
-            })
-            .collect();
+        let records = vec![record("C-1", "tier"), record("C-2", "tier")];
         store
             .write_customers(&tenant, "t0", WriteMode::Create, records)
             .await
@@ -643,25 +634,12 @@ mod tests {
                 attribute_ids.keys().cloned().collect::<Vec<_>>()
             }
         };
-        writing
-            .write_customers(
-                &tenant,
-                "t1",
-                WriteMode::Create,
-                vec![record("C-1", "tier")],
-            )
-            .await
-            .unwrap();
+        let create = |transid: &'static str, id: &'static str, name: &'static str| {
+            writing.write_customers(&tenant, transid, WriteMode::Create, vec![record(id, name)])
+        };
+        create("t1", "C-1", "tier").await.unwrap();
         let before = ids_read_with("C-1").await;
-        writing
-            .write_customers(
-                &tenant,
-                "t2",
-                WriteMode::Create,
-                vec![record("C-2", "zone")],
-            )
-            .await
-            .unwrap();
+        create("t2", "C-2", "zone").await.unwrap();
         // Past the age after which a reader no longer reuses its snapshot.
         tokio::time::sleep(readers::SNAPSHOT_MAX_AGE * 4).await;
         let mut after = ids_read_with("C-1").await;
