@@ -10,6 +10,7 @@
 //! - [`change`]: the change events every mutation produces (written to the outbox by the store).
 //! - [`batch`]: per-record outcomes of a batch write, kept for the status endpoint.
 //! - [`error`]: the one error type; each protocol maps its variants to its own wire codes.
+//! - [`json_writer`]: JSON text for the hottest documents (no shapes: their owners write them).
 //!
 //! Deliberately absent: async, SQL, HTTP and any protocol's JSON shapes.
 
@@ -21,6 +22,7 @@ pub mod customer;
 pub mod device;
 pub mod error;
 pub mod ids;
+pub mod json_writer;
 pub mod schema;
 
 pub use error::DomainError;

@@ -352,21 +352,15 @@ impl WriteTx for PgTx {
         let mut payloads = Vec::with_capacity(events.len());
         for (seq, event) in (first..).zip(events) {
             let event_id = new_event_id();
-            payloads.push(serde_json::to_value(event_document(
-                tenant,
-                seq,
-                &event_id,
-                occurred_at,
-                event,
-            ))?);
+            payloads.push(event_document(tenant, seq, &event_id, occurred_at, event).to_json());
             seqs.push(seq);
             ids.push(event_id);
             types.push(event.event_type.as_str());
         }
         sqlx::query(
             "INSERT INTO outbox (tenant_id, seq, event_id, event_type, occurred_at, payload) \
-             SELECT $1, e.seq, e.event_id, e.event_type, $2, e.payload \
-             FROM UNNEST($3::bigint[], $4::text[], $5::text[], $6::jsonb[]) AS e(seq, event_id, event_type, payload)",
+             SELECT $1, e.seq, e.event_id, e.event_type, $2, e.payload::jsonb \
+             FROM UNNEST($3::bigint[], $4::text[], $5::text[], $6::text[]) AS e(seq, event_id, event_type, payload)",
         )
         .bind(tenant)
         .bind(occurred_at)

@@ -115,13 +115,8 @@ impl Pending {
                 .unwrap_or_default();
             for (seq, pending) in (last - count + 1..).zip(events) {
                 let id = new_event_id();
-                let document = serde_json::to_string(&event_document(
-                    tenant,
-                    seq,
-                    &id,
-                    pending.at,
-                    &pending.event,
-                ))?;
+                let document =
+                    event_document(tenant, seq, &id, pending.at, &pending.event).to_json();
                 conn.execute(
                     "INSERT INTO outbox (tenant_id, seq, event_id, event_type, occurred_at, payload) \
                      VALUES (?, ?, ?, ?, ?, ?)",

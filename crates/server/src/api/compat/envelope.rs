@@ -4,10 +4,9 @@
 //! profiles it shows: building a `serde_json::Value` tree first (an owned copy of every name
 //! and value) and serializing that was ~15 % of the server's CPU in a read, measured. The
 //! write envelope goes through serde; the read envelope, on every read, through
-//! `json_writer` (which says why).
+//! core's `json_writer` (which says why).
 
 use super::codes::{Code, describe};
-use super::json_writer::JsonWriter;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -18,6 +17,7 @@ use profilestore_core::app_profile::catalogue::{
 };
 use profilestore_core::batch::BatchOutcome;
 use profilestore_core::customer::{CustomerProfile, DEFAULT_ATTRIBUTES};
+use profilestore_core::json_writer::JsonWriter;
 use profilestore_store::model::Tenant;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -215,7 +215,7 @@ impl Frame {
         let text = |write: &dyn Fn(&mut JsonWriter)| {
             let mut json = JsonWriter::with_capacity(32);
             write(&mut json);
-            String::from_utf8(json.into_bytes()).expect("the writer writes UTF-8")
+            json.into_string()
         };
         Frame {
             open: text(&|json| open_attribute(json, name)),

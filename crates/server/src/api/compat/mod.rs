@@ -4,7 +4,7 @@
 //! - `auth`: admission (key, IP allow list, rate limit) and per-route scopes.
 //! - `body`, `query`: the request shapes the product's clients send.
 //! - `codes`: the 7xxx codes, their HTTP statuses, and the mapping from core errors.
-//! - `envelope`: the §3.1 write and §3.3 read envelopes; `json_writer` writes the read ones.
+//! - `envelope`: the §3.1 write and §3.3 read envelopes; core's `json_writer` writes the read ones.
 //! - `customers`, `app_profiles`, `status`: one handler per operation.
 
 mod app_profiles;
@@ -13,7 +13,6 @@ mod body;
 mod codes;
 mod customers;
 pub mod envelope;
-mod json_writer;
 mod query;
 mod status;
 

@@ -1,58 +1,75 @@
-//! A JSON writer for the read envelopes, the hottest responses of the API: keys are written
-//! as literals, and a string goes through serde_json's escaping only when it holds a character
-//! JSON escapes (a quote, a backslash or a control character), which names and values rarely
-//! do. Through serde, every key and value was escaped byte by byte behind a few calls of its
-//! own: rendering one customer's read was ~23 % of the server's instructions for that request
-//! (callgrind), more than its SQLite lookup.
+//! A JSON writer for the hottest documents: the compatible API's read envelopes and the
+//! event documents the store writes with every change. Keys are written as literals, and a
+//! string goes through serde_json's escaping only when it holds a character JSON escapes (a
+//! quote, a backslash or a control character), which names and values rarely do. Through
+//! serde, every key and value was escaped byte by byte behind a few calls of its own: rendering
+//! one customer's read was ~23 % of the server's instructions for that request (callgrind),
+//! more than its SQLite lookup. The shapes stay with their owners; this only writes text.
 
 /// A JSON text being written. The caller writes a well-formed document: this only formats
 /// values and punctuation, it does not check the nesting.
-pub(super) struct JsonWriter {
-    out: Vec<u8>,
+pub struct JsonWriter {
+    out: String,
 }
 
 impl JsonWriter {
-    pub(super) fn with_capacity(capacity: usize) -> Self {
+    pub fn with_capacity(capacity: usize) -> Self {
         JsonWriter {
-            out: Vec::with_capacity(capacity),
+            out: String::with_capacity(capacity),
         }
     }
 
     /// Writes JSON punctuation or a key written out with its quotes, e.g. `{"Name":`.
-    pub(super) fn raw(&mut self, json: &str) {
-        self.out.extend_from_slice(json.as_bytes());
+    pub fn raw(&mut self, json: &str) {
+        self.out.push_str(json);
     }
 
     /// Writes `text` as a JSON string.
-    pub(super) fn string(&mut self, text: &str) {
+    pub fn string(&mut self, text: &str) {
         if text.bytes().any(needs_escape) {
-            serde_json::to_writer(&mut self.out, text).expect("a str always serializes");
+            let escaped = serde_json::to_string(text).expect("a str always serializes");
+            self.out.push_str(&escaped);
         } else {
-            self.out.push(b'"');
-            self.out.extend_from_slice(text.as_bytes());
-            self.out.push(b'"');
+            self.out.push('"');
+            self.out.push_str(text);
+            self.out.push('"');
         }
     }
 
-    pub(super) fn int(&mut self, value: i64) {
-        self.out
-            .extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+    pub fn int(&mut self, value: i64) {
+        self.out.push_str(itoa::Buffer::new().format(value));
+    }
+
+    pub fn unsigned(&mut self, value: u64) {
+        self.out.push_str(itoa::Buffer::new().format(value));
+    }
+
+    /// Writes `text` as a JSON string, or `null` when there is none.
+    pub fn optional_string(&mut self, text: Option<&str>) {
+        match text {
+            Some(text) => self.string(text),
+            None => self.raw("null"),
+        }
     }
 
     /// Writes `[item, item, ...]`, each item by `write`.
-    pub(super) fn array<T>(&mut self, items: &[T], mut write: impl FnMut(&mut Self, &T)) {
-        self.out.push(b'[');
+    pub fn array<T>(&mut self, items: &[T], mut write: impl FnMut(&mut Self, &T)) {
+        self.out.push('[');
         for (index, item) in items.iter().enumerate() {
             if index > 0 {
-                self.out.push(b',');
+                self.out.push(',');
             }
             write(self, item);
         }
-        self.out.push(b']');
+        self.out.push(']');
     }
 
-    pub(super) fn into_bytes(self) -> Vec<u8> {
+    pub fn into_string(self) -> String {
         self.out
+    }
+
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.out.into_bytes()
     }
 }
 
