@@ -12,7 +12,10 @@ pub struct JsonWriter {
     out: String,
 }
 
+// The methods are `#[inline]`: they are a few instructions each and called from other crates,
+// which without it could not inline them (a read envelope rendered ~30 % slower, callgrind).
 impl JsonWriter {
+    #[inline]
     pub fn with_capacity(capacity: usize) -> Self {
         JsonWriter {
             out: String::with_capacity(capacity),
@@ -20,11 +23,13 @@ impl JsonWriter {
     }
 
     /// Writes JSON punctuation or a key written out with its quotes, e.g. `{"Name":`.
+    #[inline]
     pub fn raw(&mut self, json: &str) {
         self.out.push_str(json);
     }
 
     /// Writes `text` as a JSON string.
+    #[inline]
     pub fn string(&mut self, text: &str) {
         if text.bytes().any(needs_escape) {
             let escaped = serde_json::to_string(text).expect("a str always serializes");
@@ -36,15 +41,18 @@ impl JsonWriter {
         }
     }
 
+    #[inline]
     pub fn int(&mut self, value: i64) {
         self.out.push_str(itoa::Buffer::new().format(value));
     }
 
+    #[inline]
     pub fn unsigned(&mut self, value: u64) {
         self.out.push_str(itoa::Buffer::new().format(value));
     }
 
     /// Writes `text` as a JSON string, or `null` when there is none.
+    #[inline]
     pub fn optional_string(&mut self, text: Option<&str>) {
         match text {
             Some(text) => self.string(text),
@@ -53,6 +61,7 @@ impl JsonWriter {
     }
 
     /// Writes `[item, item, ...]`, each item by `write`.
+    #[inline]
     pub fn array<T>(&mut self, items: &[T], mut write: impl FnMut(&mut Self, &T)) {
         self.out.push('[');
         for (index, item) in items.iter().enumerate() {
@@ -64,10 +73,12 @@ impl JsonWriter {
         self.out.push(']');
     }
 
+    #[inline]
     pub fn into_string(self) -> String {
         self.out
     }
 
+    #[inline]
     pub fn into_bytes(self) -> Vec<u8> {
         self.out.into_bytes()
     }
