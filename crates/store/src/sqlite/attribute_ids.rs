@@ -6,9 +6,12 @@
 //! and the map is read again only when that version is not the one kept.
 //!
 //! The version and the map it is kept under are read by one statement, so they come from
-//! one snapshot. A read whose snapshot is older than the kept map may use it: a newer map
-//! names more attributes, and an id is never given to another name (see the conformance
-//! tests), so the ids of the read's attributes are the same.
+//! one snapshot, and a read uses a kept map only under the version its own statement saw.
+//! When the map is read again, it may come from a later snapshot than the read's customers
+//! (a connection that keeps no snapshot between statements): a later map names more
+//! attributes and never gives an id to another name (see the conformance tests), so the
+//! read's attributes keep their ids, except one purged and used again in between, which
+//! shows its new id.
 
 use super::raw::{Conn, Value};
 use crate::error::StoreResult;
