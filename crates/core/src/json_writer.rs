@@ -41,13 +41,9 @@ impl JsonWriter {
         }
     }
 
+    /// Writes an integer of any width or sign.
     #[inline]
-    pub fn int(&mut self, value: i64) {
-        self.out.push_str(itoa::Buffer::new().format(value));
-    }
-
-    #[inline]
-    pub fn unsigned(&mut self, value: u64) {
+    pub fn int(&mut self, value: impl itoa::Integer) {
         self.out.push_str(itoa::Buffer::new().format(value));
     }
 

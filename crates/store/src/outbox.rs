@@ -92,7 +92,7 @@ impl EventDocument<'_> {
             json.raw("}");
         });
         json.raw(",\"profile_version\":");
-        json.unsigned(self.profile_version);
+        json.int(self.profile_version);
         json.raw("}");
         json.into_string()
     }

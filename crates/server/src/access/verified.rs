@@ -33,19 +33,14 @@ impl<T> Default for VerifiedKeys<T> {
 }
 
 impl<T> VerifiedKeys<T> {
-    /// The entry of `presented` if it was verified before. Keys are compared in constant
-    /// time: how long a comparison takes says nothing about how much of a key matched.
+    /// The entry of `presented` if it was verified before.
     pub(super) fn find(&self, presented: &str) -> Option<Arc<T>> {
         let hash = self.hasher.hash_one(presented);
         let by_hash = self
             .by_hash
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        by_hash
-            .get(&hash)?
-            .iter()
-            .find(|verified| bool::from(verified.key.ct_eq(presented.as_bytes())))
-            .map(|verified| verified.entry.clone())
+        matching(by_hash.get(&hash)?, presented).map(|verified| verified.entry.clone())
     }
 
     /// Remembers that `presented` matched `entry`'s digest.
@@ -57,16 +52,21 @@ impl<T> VerifiedKeys<T> {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let same_hash = by_hash.entry(hash).or_default();
         // Two requests can verify one key at once; it is remembered once.
-        if !same_hash
-            .iter()
-            .any(|verified| bool::from(verified.key.ct_eq(presented.as_bytes())))
-        {
+        if matching(same_hash, presented).is_none() {
             same_hash.push(Verified {
                 key: presented.as_bytes().into(),
                 entry,
             });
         }
     }
+}
+
+/// The entry among keys of one hash that is `presented`, compared in constant time: how long
+/// a comparison takes says nothing about how much of a key matched.
+fn matching<'a, T>(same_hash: &'a [Verified<T>], presented: &str) -> Option<&'a Verified<T>> {
+    same_hash
+        .iter()
+        .find(|verified| bool::from(verified.key.ct_eq(presented.as_bytes())))
 }
 
 #[cfg(test)]

@@ -56,13 +56,24 @@ impl AttributeIdCache {
 }
 
 /// The tenant's version and ids, in one statement (one snapshot); no version when the tenant
-/// is gone.
-fn read_ids(conn: &mut Conn, tenant: &str) -> StoreResult<(Option<i64>, HashMap<String, i64>)> {
-    let found = conn.query_first(
-        "SELECT (SELECT attribute_ids_version FROM tenants WHERE tenant_id = ?1), \
-                (SELECT json_group_object(name, id) FROM custom_attributes WHERE tenant_id = ?1)",
+/// is gone. Also what [`crate::Store::custom_attribute_ids`] answers.
+pub(crate) fn read_ids(
+    conn: &mut Conn,
+    tenant: &str,
+) -> StoreResult<(Option<i64>, HashMap<String, i64>)> {
+    let rows = conn.query(
+        "SELECT t.attribute_ids_version, a.name, a.id FROM tenants t \
+         LEFT JOIN custom_attributes a ON a.tenant_id = t.tenant_id WHERE t.tenant_id = ?",
         &[Value::from(tenant)],
-        |row| Ok((row.int_opt(0), serde_json::from_str(row.text(1)?)?)),
+        |row| {
+            let attribute = row.text_opt(1)?.map(|name| (name.to_owned(), row.int(2)));
+            Ok((row.int(0), attribute))
+        },
     )?;
-    Ok(found.unwrap_or_default())
+    let version = rows.first().map(|(version, _)| *version);
+    let ids = rows
+        .into_iter()
+        .filter_map(|(_, attribute)| attribute)
+        .collect();
+    Ok((version, ids))
 }

@@ -36,9 +36,9 @@ use profilestore_core::schema::evolution::DefinitionPatch;
 use profilestore_core::schema::{AttributeDefinition, Schema};
 use readers::Readers;
 use rows::{
-    fetch_app_profiles, fetch_app_profiles_by_push_id, fetch_attribute_ids, fetch_customers,
-    fetch_customers_by, fetch_customers_by_value, fetch_customers_with_attribute_ids,
-    fetch_definitions, fetch_events_after, fetch_linked_app_profiles, fetch_write_outcome, millis,
+    fetch_app_profiles, fetch_app_profiles_by_push_id, fetch_customers, fetch_customers_by,
+    fetch_customers_by_value, fetch_customers_with_attribute_ids, fetch_definitions,
+    fetch_events_after, fetch_linked_app_profiles, fetch_write_outcome, millis,
 };
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -358,7 +358,7 @@ impl Store for SqliteStore {
 
     async fn custom_attribute_ids(&self, tenant_id: &str) -> StoreResult<HashMap<String, i64>> {
         self.readers
-            .read(|conn| fetch_attribute_ids(conn, tenant_id))
+            .read(|conn| Ok(attribute_ids::read_ids(conn, tenant_id)?.1))
     }
 
     async fn get_customers_with_attribute_ids(

@@ -413,19 +413,6 @@ pub(crate) fn fetch_customers_by_value(
     )
 }
 
-/// The names and column ids of a tenant's custom attributes.
-pub(crate) fn fetch_attribute_ids(
-    conn: &mut Conn,
-    tenant: &str,
-) -> StoreResult<HashMap<String, i64>> {
-    let pairs = conn.query(
-        "SELECT name, id FROM custom_attributes WHERE tenant_id = ?",
-        &[tenant.into()],
-        |row| Ok((row.text(0)?.to_owned(), row.int(1))),
-    )?;
-    Ok(pairs.into_iter().collect())
-}
-
 /// A tenant's events after `after`, in seq order: a page of the log for a stream or a relay.
 pub(crate) fn fetch_events_after(
     conn: &mut Conn,

@@ -529,45 +529,34 @@ pub async fn a_required_attribute_needs_a_default_while_profiles_lack_it(store: 
 /// A read's attribute ids are the tenant's current ones after every change to them (a backend
 /// may keep them between reads): an attribute's first use, a purge, a new id for an old name.
 pub async fn read_attribute_ids_follow_every_change_of_the_tenants_ids(store: Arc<dyn Store>) {
+    async fn write(store: &dyn Store, tenant_id: &str, mode: WriteMode, id: &str, name: &str) {
+        let outcome =
+            write_customers(store, tenant_id, mode, vec![customer(id, &[(name, "x")])]).await;
+        assert_eq!(errors(&outcome), [None], "{id} {name}");
+    }
+    async fn ids_read_with(store: &dyn Store, tenant_id: &str, id: &str) -> HashMap<String, i64> {
+        let ids = [CustomerId::parse(id).unwrap()];
+        let (_, attribute_ids) = store
+            .get_customers_with_attribute_ids(tenant_id, &ids)
+            .await
+            .unwrap();
+        (*attribute_ids).clone()
+    }
     let acme = tenant(&*store, "acme").await;
-    let write = |mode: WriteMode, id: &'static str, name: &'static str| {
-        let store = store.clone();
-        let tenant_id = acme.tenant_id.clone();
-        async move {
-            let outcome = write_customers(
-                &*store,
-                &tenant_id,
-                mode,
-                vec![customer(id, &[(name, "x")])],
-            )
-            .await;
-            assert_eq!(errors(&outcome), [None], "{id} {name}");
-        }
-    };
-    let ids_read_with = |id: &'static str| {
-        let store = store.clone();
-        let tenant_id = acme.tenant_id.clone();
-        async move {
-            let ids = [CustomerId::parse(id).unwrap()];
-            let (_, attribute_ids) = store
-                .get_customers_with_attribute_ids(&tenant_id, &ids)
-                .await
-                .unwrap();
-            (*attribute_ids).clone()
-        }
-    };
-    write(WriteMode::Create, "C-1", "legacy").await;
-    let first = ids_read_with("C-1").await;
-    write(WriteMode::Create, "C-2", "tier").await;
-    let after_first_use = ids_read_with("C-1").await;
+    let (store, tenant_id) = (&*store, acme.tenant_id.as_str());
+
+    write(store, tenant_id, WriteMode::Create, "C-1", "legacy").await;
+    let first = ids_read_with(store, tenant_id, "C-1").await;
+    write(store, tenant_id, WriteMode::Create, "C-2", "tier").await;
+    let after_first_use = ids_read_with(store, tenant_id, "C-1").await;
     store
-        .retire_definition(&acme.tenant_id, "legacy", true)
+        .retire_definition(tenant_id, "legacy", true)
         .await
         .unwrap()
         .unwrap();
-    let after_purge = ids_read_with("C-2").await;
-    write(WriteMode::Update, "C-1", "legacy").await;
-    let after_reuse = ids_read_with("C-1").await;
+    let after_purge = ids_read_with(store, tenant_id, "C-2").await;
+    write(store, tenant_id, WriteMode::Update, "C-1", "legacy").await;
+    let after_reuse = ids_read_with(store, tenant_id, "C-1").await;
 
     assert_eq!(first, HashMap::from([("legacy".to_owned(), 1001)]));
     assert_eq!(

@@ -12,9 +12,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use profilestore_core::DomainError;
 use profilestore_core::app_profile::AppProfile;
-use profilestore_core::app_profile::catalogue::{
-    CATALOGUE, CatalogueAttribute, IDENTITY_ATTRIBUTES,
-};
+use profilestore_core::app_profile::catalogue::{CATALOGUE, IDENTITY_ATTRIBUTES};
 use profilestore_core::batch::BatchOutcome;
 use profilestore_core::customer::{CustomerProfile, DEFAULT_ATTRIBUTES};
 use profilestore_core::json_writer::JsonWriter;
@@ -212,34 +210,27 @@ struct Frame {
 
 impl Frame {
     fn new(name: &str, id: i64) -> Self {
-        let text = |write: &dyn Fn(&mut JsonWriter)| {
-            let mut json = JsonWriter::with_capacity(32);
-            write(&mut json);
-            json.into_string()
-        };
+        let mut open = JsonWriter::with_capacity(32);
+        open_attribute(&mut open, name);
+        let mut close = JsonWriter::with_capacity(16);
+        close_attribute(&mut close, id);
         Frame {
-            open: text(&|json| open_attribute(json, name)),
-            close: text(&|json| close_attribute(json, id)),
+            open: open.into_string(),
+            close: close.into_string(),
         }
     }
 }
 
 /// Frames of the fixed attributes, in the order of their tables.
-static DEFAULT_FRAMES: LazyLock<Vec<Frame>> = LazyLock::new(|| {
-    DEFAULT_ATTRIBUTES
-        .iter()
-        .map(|default| Frame::new(default.name, default.id))
-        .collect()
-});
+static DEFAULT_FRAMES: LazyLock<Vec<Frame>> =
+    LazyLock::new(|| frames(DEFAULT_ATTRIBUTES.iter().map(|a| (a.name, a.id))));
 static IDENTITY_FRAMES: LazyLock<Vec<Frame>> =
-    LazyLock::new(|| catalogue_frames(IDENTITY_ATTRIBUTES));
-static CATALOGUE_FRAMES: LazyLock<Vec<Frame>> = LazyLock::new(|| catalogue_frames(CATALOGUE));
+    LazyLock::new(|| frames(IDENTITY_ATTRIBUTES.iter().map(|a| (a.key, a.id))));
+static CATALOGUE_FRAMES: LazyLock<Vec<Frame>> =
+    LazyLock::new(|| frames(CATALOGUE.iter().map(|a| (a.key, a.id))));
 
-fn catalogue_frames(table: &[CatalogueAttribute]) -> Vec<Frame> {
-    table
-        .iter()
-        .map(|entry| Frame::new(entry.key, entry.id))
-        .collect()
+fn frames<'a>(table: impl Iterator<Item = (&'a str, i64)>) -> Vec<Frame> {
+    table.map(|(name, id)| Frame::new(name, id)).collect()
 }
 
 fn open_attribute(json: &mut JsonWriter, name: &str) {
@@ -290,13 +281,15 @@ pub fn customer_attributes<'a>(
     profile: &'a CustomerProfile,
     custom_ids: &HashMap<String, i64>,
 ) -> Vec<Attribute<'a>> {
+    let default_index = |name: &str| DEFAULT_ATTRIBUTES.iter().position(|a| a.name == name);
     let mut defaults = [""; DEFAULT_ATTRIBUTES.len()];
+    // The map holds every attribute but the id, which the profile keeps apart.
+    if let Some(index) = default_index("customerId") {
+        defaults[index] = profile.customer_id.as_str();
+    }
     let mut custom: Vec<(i64, &str, &str)> = Vec::new();
     for (name, value) in &profile.attributes {
-        match DEFAULT_ATTRIBUTES
-            .iter()
-            .position(|default| default.name == name)
-        {
+        match default_index(name) {
             Some(index) => defaults[index] = value,
             None => {
                 if let Some(id) = custom_ids.get(name) {
@@ -308,17 +301,10 @@ pub fn customer_attributes<'a>(
     custom.sort_unstable();
     let mut attributes = Vec::with_capacity(DEFAULT_ATTRIBUTES.len() + custom.len());
     attributes.extend(
-        DEFAULT_ATTRIBUTES
+        DEFAULT_FRAMES
             .iter()
-            .zip(DEFAULT_FRAMES.iter().zip(defaults))
-            .map(|(default, (frame, value))| {
-                let value = if default.name == "customerId" {
-                    profile.customer_id.as_str()
-                } else {
-                    value
-                };
-                fixed_attribute(frame, value)
-            }),
+            .zip(defaults)
+            .map(|(frame, value)| fixed_attribute(frame, value)),
     );
     attributes.extend(
         custom
