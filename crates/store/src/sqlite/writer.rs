@@ -58,9 +58,9 @@ impl GroupWriter {
         doorbell: Doorbell,
         gate: SnapshotGate,
     ) -> StoreResult<Self> {
-        let mut conn = Conn::open_read_write(path, busy_timeout)?;
-        // Nothing is acknowledged before it is on disk: the commit syncs the log.
-        conn.execute("PRAGMA synchronous = FULL", &[])?;
+        // Nothing is acknowledged before it is on disk: the commit syncs the log (the buffered
+        // log's connection is `synchronous = FULL`), after writing its frames in one call.
+        let mut conn = Conn::open_buffered_log(path, busy_timeout)?;
         // 16 MiB of pages (SQLite's default is 2): updates land on random profiles' pages,
         // and a page not cached is read back from the file inside the group.
         conn.execute("PRAGMA cache_size = -16384", &[])?;

@@ -8,6 +8,7 @@
 //! statements, so a write costs what SQLite costs. Everything else (admin and console writes,
 //! listings, migrations) stays on sqlx.
 
+mod buffered_log;
 mod statement;
 
 pub(crate) use statement::{Row, Value};
@@ -64,12 +65,42 @@ impl Conn {
         Self::open(path, ffi::SQLITE_OPEN_READWRITE, busy_timeout)
     }
 
+    /// Opens a read-write connection to the existing database file at `path` whose commits
+    /// write their log frames in one system call (see `buffered_log`); it syncs every commit
+    /// (`synchronous = FULL`), which that needs. Only the group writer opens one.
+    pub(crate) fn open_buffered_log(path: &Path, busy_timeout: Duration) -> StoreResult<Conn> {
+        let code = buffered_log::register();
+        if code != ffi::SQLITE_OK {
+            return Err(StoreError::Sqlite(format!(
+                "cannot register the buffered-log VFS (SQLite code {code})"
+            )));
+        }
+        let mut conn = Self::open_with(
+            path,
+            ffi::SQLITE_OPEN_READWRITE,
+            busy_timeout,
+            buffered_log::NAME.as_ptr(),
+        )?;
+        conn.execute("PRAGMA synchronous = FULL", &[])?;
+        Ok(conn)
+    }
+
     fn open(path: &Path, mode: i32, busy_timeout: Duration) -> StoreResult<Conn> {
+        Self::open_with(path, mode, busy_timeout, std::ptr::null())
+    }
+
+    /// Opens through the VFS named `vfs` (null: the default one).
+    fn open_with(
+        path: &Path,
+        mode: i32,
+        busy_timeout: Duration,
+        vfs: *const std::ffi::c_char,
+    ) -> StoreResult<Conn> {
         let name = CString::new(path.as_os_str().as_encoded_bytes())
             .map_err(|_| StoreError::Config(format!("bad database path {}", path.display())))?;
         let mut db = std::ptr::null_mut();
         let flags = mode | ffi::SQLITE_OPEN_NOMUTEX;
-        let code = unsafe { ffi::sqlite3_open_v2(name.as_ptr(), &mut db, flags, std::ptr::null()) };
+        let code = unsafe { ffi::sqlite3_open_v2(name.as_ptr(), &mut db, flags, vfs) };
         let Some(db) = NonNull::new(db) else {
             return Err(StoreError::Sqlite(
                 "out of memory opening a connection".into(),
