@@ -17,6 +17,7 @@ use profilestore_core::error::ProfileKind;
 use profilestore_core::ids::{AppId, CustomerId, DeviceId};
 use profilestore_core::schema::{AttributeDefinition, Schema, StoredValue};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// How long a write's outcome stays retrievable through the status endpoint.
 pub const OUTCOME_RETENTION: Duration = Duration::hours(24);
@@ -46,8 +47,10 @@ pub(crate) trait WriteTx: Send {
         after: Option<&CustomerId>,
         limit: u32,
     ) -> StoreResult<Vec<CustomerProfile>>;
-    /// The tenant's attribute definitions (explicit and implicit, active and retired).
-    async fn definitions(&mut self, tenant: &str) -> StoreResult<Vec<AttributeDefinition>>;
+    /// The tenant's schema: its attribute definitions (explicit and implicit, active and
+    /// retired). Shared: a backend may keep it for the rest of the transaction, so a caller
+    /// that changes its copy clones it first (`Arc::make_mut`).
+    async fn schema(&mut self, tenant: &str) -> StoreResult<Arc<Schema>>;
     async fn put_definition(
         &mut self,
         tenant: &str,
@@ -171,7 +174,7 @@ pub(crate) async fn write_customers(
     let mut outcome = BatchOutcome::default();
     let mut events = Vec::new();
     // Read inside the write transaction: the schema cannot change under the batch.
-    let mut schema = Schema::new(tx.definitions(tenant).await?);
+    let mut schema = tx.schema(tenant).await?;
     // Every record's customer in one read; each record then sees the batch's earlier records.
     let ids: Vec<CustomerId> = records
         .iter()
@@ -211,7 +214,7 @@ async fn apply_customer(
     tx: &mut dyn WriteTx,
     batch: &Batch<'_>,
     input: CustomerInput,
-    schema: &mut Schema,
+    schema: &mut Arc<Schema>,
     stored: &mut HashMap<CustomerId, CustomerProfile>,
     events: &mut Vec<ChangeEvent>,
 ) -> RecordResult {
@@ -245,7 +248,7 @@ async fn apply_customer(
     for name in unregistered {
         let definition = AttributeDefinition::implicit_string(schema.next_id(), &name);
         tx.put_definition(tenant, &definition).await?;
-        schema.insert(definition);
+        Arc::make_mut(schema).insert(definition);
     }
     // Entries written before a definition this write registered are not known to be in step.
     let in_step = existing.filter(|_| !schema_grew);
@@ -457,7 +460,7 @@ pub(crate) async fn ensure_customer(
     if tx.customer(tenant, customer_id).await?.is_some() {
         return Ok(Ok(()));
     }
-    let schema = Schema::new(tx.definitions(tenant).await?);
+    let schema = tx.schema(tenant).await?;
     match customer::ensure_exists(None, customer_id, &schema, now) {
         Ok(Some((profile, event))) => {
             save_customer(tx, tenant, &profile, &schema).await?;

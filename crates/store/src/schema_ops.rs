@@ -14,6 +14,7 @@ use profilestore_core::ids::CustomerId;
 use profilestore_core::schema::evolution::{DefinitionPatch, evolve};
 use profilestore_core::schema::{AttributeDefinition, Schema, TypedValue};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Customers read per round trip while scanning a tenant.
 const SCAN_PAGE: u32 = 500;
@@ -200,7 +201,7 @@ pub(crate) async fn create_definition(
     if let Err(refused) = definition.validate() {
         return Ok(Err(refused));
     }
-    let mut schema = Schema::new(tx.definitions(tenant).await?);
+    let mut schema = Arc::unwrap_or_clone(tx.schema(tenant).await?);
     definition.id = match schema.get(&definition.name) {
         Some(existing) if existing.retired => {
             return Ok(Err(DomainError::SchemaConflict {
@@ -240,7 +241,7 @@ pub(crate) async fn update_definition(
     name: &str,
     patch: DefinitionPatch,
 ) -> SchemaResult<AttributeDefinition> {
-    let mut schema = Schema::new(tx.definitions(tenant).await?);
+    let mut schema = Arc::unwrap_or_clone(tx.schema(tenant).await?);
     let Some(current) = schema.get(name).cloned() else {
         return Ok(Err(DomainError::NotFound {
             kind: ProfileKind::Attribute,
@@ -279,7 +280,7 @@ pub(crate) async fn retire_definition(
     name: &str,
     purge: bool,
 ) -> SchemaResult<AttributeDefinition> {
-    let schema = Schema::new(tx.definitions(tenant).await?);
+    let schema = tx.schema(tenant).await?;
     let Some(mut definition) = schema.get(name).cloned() else {
         return Ok(Err(DomainError::NotFound {
             kind: ProfileKind::Attribute,
@@ -302,7 +303,7 @@ pub(crate) async fn retire_definition(
     }
     tx.remove_attribute_values(tenant, definition.id).await?;
     tx.remove_definition(tenant, name).await?;
-    let mut remaining = schema.clone();
+    let mut remaining = Schema::clone(&schema);
     remaining.remove(name);
     for before in holders {
         let mut profile = before.clone();

@@ -23,9 +23,10 @@ use profilestore_core::batch::BatchOutcome;
 use profilestore_core::change::ChangeEvent;
 use profilestore_core::customer::CustomerProfile;
 use profilestore_core::ids::{AppId, CustomerId, DeviceId};
-use profilestore_core::schema::{AttributeDefinition, StoredValue};
+use profilestore_core::schema::{AttributeDefinition, Schema, StoredValue};
 use sqlx::types::Json;
 use sqlx::{PgPool, Postgres, Transaction};
+use std::sync::Arc;
 
 pub(crate) struct PgTx(pub(crate) Transaction<'static, Postgres>);
 
@@ -106,8 +107,10 @@ impl WriteTx for PgTx {
         fetch_customers_page(&mut *self.0, tenant, after, limit).await
     }
 
-    async fn definitions(&mut self, tenant: &str) -> StoreResult<Vec<AttributeDefinition>> {
-        fetch_definitions(&mut *self.0, tenant).await
+    async fn schema(&mut self, tenant: &str) -> StoreResult<Arc<Schema>> {
+        Ok(Arc::new(Schema::new(
+            fetch_definitions(&mut *self.0, tenant).await?,
+        )))
     }
 
     async fn put_definition(

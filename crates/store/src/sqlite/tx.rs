@@ -18,19 +18,20 @@ use profilestore_core::batch::BatchOutcome;
 use profilestore_core::change::ChangeEvent;
 use profilestore_core::customer::CustomerProfile;
 use profilestore_core::ids::{AppId, CustomerId, DeviceId};
-use profilestore_core::schema::{AttributeDefinition, StoredValue};
+use profilestore_core::schema::{AttributeDefinition, Schema, StoredValue};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// A write transaction; the events and outcomes its writes left to be written at its end
-/// ([`SqliteTx::commit`]); and the attribute definitions it has read, by tenant.
+/// ([`SqliteTx::commit`]); and the schemas it has read, by tenant.
 ///
-/// The definitions are kept for the transaction's life: it holds the database's write lock
+/// The schemas are kept for the transaction's life: it holds the database's write lock
 /// (`BEGIN IMMEDIATE`), so only its own writes can change them, and those drop the tenant's
 /// copy. The writes of a group transaction then read a tenant's schema once, not once each.
 pub(crate) struct SqliteTx<'c>(
     pub(crate) &'c mut Conn,
     Pending,
-    HashMap<String, Vec<AttributeDefinition>>,
+    HashMap<String, Arc<Schema>>,
 );
 
 impl<'c> SqliteTx<'c> {
@@ -147,13 +148,13 @@ impl WriteTx for SqliteTx<'_> {
         fetch_customers_page(self.0, tenant, after, limit)
     }
 
-    async fn definitions(&mut self, tenant: &str) -> StoreResult<Vec<AttributeDefinition>> {
-        if let Some(definitions) = self.2.get(tenant) {
-            return Ok(definitions.clone());
+    async fn schema(&mut self, tenant: &str) -> StoreResult<Arc<Schema>> {
+        if let Some(schema) = self.2.get(tenant) {
+            return Ok(Arc::clone(schema));
         }
-        let definitions = fetch_definitions(self.0, tenant)?;
-        self.2.insert(tenant.to_owned(), definitions.clone());
-        Ok(definitions)
+        let schema = Arc::new(Schema::new(fetch_definitions(self.0, tenant)?));
+        self.2.insert(tenant.to_owned(), Arc::clone(&schema));
+        Ok(schema)
     }
 
     async fn put_definition(
