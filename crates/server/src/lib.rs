@@ -12,9 +12,11 @@
 //! - [`console`]: the admin console at `/console` (page, sessions, its own API routes).
 //! - [`ttl`]: the job that deletes app profiles without SDK contact for their app's TTL.
 //! - [`secrets`]: key generation, digests, sealing with the server secret.
+//! - [`allocator`]: the global allocator of the binary (mimalloc 2, its fast paths).
 
 pub mod access;
 pub mod admin;
+pub mod allocator;
 pub mod api;
 pub mod cli;
 pub mod config;
