@@ -12,8 +12,11 @@ use core::alloc::{GlobalAlloc, Layout};
 use core::ffi::c_void;
 use libmimalloc_sys as mi;
 
-/// The alignment every mimalloc block has.
-const PLAIN_ALIGN: usize = 8;
+/// Whether a plain mimalloc block serves `layout`: every block is aligned to at least 8.
+#[inline]
+fn plain(layout: &Layout) -> bool {
+    layout.align() <= 8
+}
 
 pub struct Mimalloc;
 
@@ -23,7 +26,7 @@ unsafe impl GlobalAlloc for Mimalloc {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         unsafe {
-            if layout.align() <= PLAIN_ALIGN {
+            if plain(&layout) {
                 mi::mi_malloc(layout.size()).cast()
             } else {
                 mi::mi_malloc_aligned(layout.size(), layout.align()).cast()
@@ -34,7 +37,7 @@ unsafe impl GlobalAlloc for Mimalloc {
     #[inline]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         unsafe {
-            if layout.align() <= PLAIN_ALIGN {
+            if plain(&layout) {
                 mi::mi_zalloc(layout.size()).cast()
             } else {
                 mi::mi_zalloc_aligned(layout.size(), layout.align()).cast()
@@ -50,7 +53,7 @@ unsafe impl GlobalAlloc for Mimalloc {
     #[inline]
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         unsafe {
-            if layout.align() <= PLAIN_ALIGN {
+            if plain(&layout) {
                 mi::mi_realloc(ptr.cast::<c_void>(), new_size).cast()
             } else {
                 mi::mi_realloc_aligned(ptr.cast::<c_void>(), new_size, layout.align()).cast()

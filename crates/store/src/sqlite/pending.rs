@@ -6,7 +6,7 @@
 use super::raw::Conn;
 use super::rows::millis;
 use crate::error::StoreResult;
-use crate::outbox::{event_document, new_event_id};
+use crate::outbox::{event_json, new_event_id};
 use chrono::{DateTime, Utc};
 use profilestore_core::batch::BatchOutcome;
 use profilestore_core::change::ChangeEvent;
@@ -115,8 +115,7 @@ impl Pending {
                 .unwrap_or_default();
             for (seq, pending) in (last - count + 1..).zip(events) {
                 let id = new_event_id();
-                let document =
-                    event_document(tenant, seq, &id, pending.at, &pending.event).to_json();
+                let document = event_json(tenant, seq, &id, pending.at, &pending.event);
                 conn.execute(
                     "INSERT INTO outbox (tenant_id, seq, event_id, event_type, occurred_at, payload) \
                      VALUES (?, ?, ?, ?, ?, ?)",
