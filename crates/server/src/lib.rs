@@ -23,6 +23,7 @@ pub mod config;
 pub mod console;
 pub mod edge;
 pub mod events;
+pub mod periodic;
 pub mod rate_limit;
 pub mod secrets;
 pub mod server;

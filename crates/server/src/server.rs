@@ -214,17 +214,14 @@ fn spawn_event_delivery(
     Ok(())
 }
 
-fn spawn_pruner(store: Arc<dyn Store>, mut stopped: watch::Receiver<bool>) {
-    tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(PRUNE_EVERY);
-        loop {
-            tokio::select! {
-                _ = ticker.tick() => match store.prune_write_outcomes(chrono::Utc::now()).await {
-                    Ok(0) => {}
-                    Ok(pruned) => tracing::debug!(pruned, "expired write outcomes removed"),
-                    Err(error) => tracing::warn!(%error, "could not prune write outcomes"),
-                },
-                _ = stopped.changed() => break,
+fn spawn_pruner(store: Arc<dyn Store>, stopped: watch::Receiver<bool>) {
+    crate::periodic::spawn_every(PRUNE_EVERY, stopped, move || {
+        let store = store.clone();
+        async move {
+            match store.prune_write_outcomes(chrono::Utc::now()).await {
+                Ok(0) => {}
+                Ok(pruned) => tracing::debug!(pruned, "expired write outcomes removed"),
+                Err(error) => tracing::warn!(%error, "could not prune write outcomes"),
             }
         }
     });

@@ -48,18 +48,14 @@ pub async fn sweep(store: &dyn Store, now: DateTime<Utc>) -> StoreResult<u64> {
 }
 
 /// Runs [`sweep`] every [`SWEEP_EVERY`] until `stopped` turns true.
-pub fn spawn(store: Arc<dyn Store>, clock: Arc<dyn Clock>, mut stopped: watch::Receiver<bool>) {
-    tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(SWEEP_EVERY);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = ticker.tick() => match sweep(&*store, clock.now()).await {
-                    Ok(0) => {}
-                    Ok(deleted) => tracing::info!(deleted, "inactive app profiles deleted"),
-                    Err(error) => tracing::warn!(%error, "could not delete inactive app profiles"),
-                },
-                _ = stopped.changed() => break,
+pub fn spawn(store: Arc<dyn Store>, clock: Arc<dyn Clock>, stopped: watch::Receiver<bool>) {
+    crate::periodic::spawn_every(SWEEP_EVERY, stopped, move || {
+        let (store, clock) = (store.clone(), clock.clone());
+        async move {
+            match sweep(&*store, clock.now()).await {
+                Ok(0) => {}
+                Ok(deleted) => tracing::info!(deleted, "inactive app profiles deleted"),
+                Err(error) => tracing::warn!(%error, "could not delete inactive app profiles"),
             }
         }
     });

@@ -8,21 +8,21 @@ use std::time::Duration;
 
 const EVERY: Duration = Duration::from_secs(3600);
 
-pub fn spawn(store: Arc<dyn Store>, retention: Duration, mut stopped: Stopped) {
-    tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(EVERY);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = ticker.tick() => {
-                    let before = chrono::Utc::now() - chrono::Duration::from_std(retention).unwrap_or(chrono::Duration::MAX);
-                    match store.prune_events(before).await {
-                        Ok(0) => {}
-                        Ok(pruned) => tracing::info!(pruned, "events past retention removed"),
-                        Err(error) => tracing::warn!(%error, "could not remove old events"),
-                    }
-                }
-                _ = stopped.changed() => break,
+pub fn spawn(store: Arc<dyn Store>, retention: Duration, stopped: Stopped) {
+    crate::periodic::spawn_every(EVERY, stopped, move || {
+        let store = store.clone();
+        async move {
+            // A retention longer than the calendar goes back keeps everything.
+            let Some(before) = chrono::Duration::from_std(retention)
+                .ok()
+                .and_then(|retention| chrono::Utc::now().checked_sub_signed(retention))
+            else {
+                return;
+            };
+            match store.prune_events(before).await {
+                Ok(0) => {}
+                Ok(pruned) => tracing::info!(pruned, "events past retention removed"),
+                Err(error) => tracing::warn!(%error, "could not remove old events"),
             }
         }
     });
