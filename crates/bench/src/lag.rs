@@ -177,6 +177,10 @@ pub async fn run(sink: Sink, target: &Target, load: &Load) -> anyhow::Result<Wor
         p999_ms: millis(0.999),
         ratio_to_ceiling: None,
         ceiling_beside_rps: None,
+        // Its writes are paced and its time is mostly the stream's: a cost per write would
+        // mean little.
+        server_cpu_us_per_request: None,
+        machine_cpu_us_per_request: None,
     })
 }
 

@@ -13,6 +13,7 @@
 //! - `report`: the table and the JSON.
 
 mod client;
+mod cpu;
 mod lag;
 mod report;
 mod sdk_update;
@@ -169,6 +170,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
             profiles: drawn_from,
             concurrency: args.concurrency,
             duration,
+            cpu: cpu::CpuClock {
+                server_pid: server.as_ref().map(|server| server.pid()),
+            },
         };
         let beside_ceiling = args.slices > 0 && workload != workload::Workload::Ceiling;
         eprintln!(

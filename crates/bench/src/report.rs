@@ -21,6 +21,12 @@ pub struct WorkloadResult {
     pub ratio_to_ceiling: Option<f64>,
     /// requests/s of `ceiling` in the stretches run alternately with this workload's.
     pub ceiling_beside_rps: Option<f64>,
+    /// CPU microseconds per request in this workload's own stretches: the server process's
+    /// (user and kernel, every thread), when the harness started it.
+    pub server_cpu_us_per_request: Option<f64>,
+    /// The same for the whole machine: the server, the harness's client, the kernel, and
+    /// whatever else runs there.
+    pub machine_cpu_us_per_request: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -88,7 +94,7 @@ impl Report {
         );
         let _ = writeln!(
             out,
-            "{:<15} {:>10} {:>12} {:>8} {:>8} {:>9} {:>7} {:>9} {:>10}",
+            "{:<15} {:>10} {:>12} {:>8} {:>8} {:>9} {:>7} {:>9} {:>10} {:>8} {:>8}",
             "workload",
             "req/s",
             "records/s",
@@ -97,7 +103,9 @@ impl Report {
             "p99.9 ms",
             "errors",
             "×ceiling",
-            "ceiling/s"
+            "ceiling/s",
+            "srv µs",
+            "all µs"
         );
         for w in &self.workloads {
             let ratio = w
@@ -108,9 +116,10 @@ impl Report {
                 .ceiling_beside_rps
                 .map(|rps| format!("{rps:.0}"))
                 .unwrap_or_else(|| "-".into());
+            let micros = |us: Option<f64>| us.map(|us| format!("{us:.1}")).unwrap_or("-".into());
             let _ = writeln!(
                 out,
-                "{:<15} {:>10.0} {:>12.0} {:>8.2} {:>8.2} {:>9.2} {:>7} {:>9} {:>10}",
+                "{:<15} {:>10.0} {:>12.0} {:>8.2} {:>8.2} {:>9.2} {:>7} {:>9} {:>10} {:>8} {:>8}",
                 w.name,
                 w.requests_per_sec,
                 w.records_per_sec,
@@ -119,13 +128,17 @@ impl Report {
                 w.p999_ms,
                 w.errors,
                 ratio,
-                beside
+                beside,
+                micros(w.server_cpu_us_per_request),
+                micros(w.machine_cpu_us_per_request)
             );
         }
         let _ = writeln!(
             out,
             "(×ceiling: to the ceiling/s measured in stretches alternating with the workload's; \
-             without them, to the ceiling row)"
+             without them, to the ceiling row. srv µs, all µs: CPU time per request of the \
+             server process and of the whole machine, client included, in the workload's own \
+             stretches)"
         );
         for skipped in &self.not_measured {
             let _ = writeln!(out, "{:<15} not measured: {}", skipped.name, skipped.reason);
@@ -166,6 +179,8 @@ mod tests {
             p999_ms: 0.0,
             ratio_to_ceiling: None,
             ceiling_beside_rps: beside,
+            server_cpu_us_per_request: None,
+            machine_cpu_us_per_request: None,
         }
     }
 

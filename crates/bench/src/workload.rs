@@ -1,6 +1,7 @@
 //! The workloads, and the runner that drives one for a fixed time at a fixed concurrency.
 
 use crate::client::Connection;
+use crate::cpu::{CpuClock, CpuTime};
 use crate::report::WorkloadResult;
 use crate::sdk_update;
 use crate::seed::{Target, customer_id};
@@ -151,6 +152,7 @@ struct Tally {
     requests: u64,
     errors: u64,
     seconds: f64,
+    cpu: CpuTime,
 }
 
 impl Tally {
@@ -160,6 +162,7 @@ impl Tally {
             requests: 0,
             errors: 0,
             seconds: 0.0,
+            cpu: CpuTime::ZERO,
         })
     }
 
@@ -168,6 +171,7 @@ impl Tally {
         self.requests += other.requests;
         self.errors += other.errors;
         self.seconds += other.seconds;
+        self.cpu = self.cpu + other.cpu;
         Ok(())
     }
 
@@ -178,6 +182,7 @@ impl Tally {
     fn result(&self, workload: Workload) -> WorkloadResult {
         let millis = |quantile: f64| self.latencies.value_at_quantile(quantile) as f64 / 1000.0;
         let records = self.requests * workload.records_per_request();
+        let (server_cpu, machine_cpu) = self.cpu.per_request_micros(self.requests);
         WorkloadResult {
             name: workload.name().to_owned(),
             requests: self.requests,
@@ -191,6 +196,8 @@ impl Tally {
             p999_ms: millis(0.999),
             ratio_to_ceiling: None,
             ceiling_beside_rps: None,
+            server_cpu_us_per_request: server_cpu,
+            machine_cpu_us_per_request: machine_cpu,
         }
     }
 }
@@ -202,6 +209,8 @@ pub struct Drive<'a> {
     pub profiles: u64,
     pub concurrency: usize,
     pub duration: Duration,
+    /// Where the CPU time of each stretch is read.
+    pub cpu: CpuClock,
 }
 
 /// Runs one workload for the whole duration: `concurrency` connections, each sending requests
@@ -246,6 +255,7 @@ async fn run_stretch(
     stretch: u32,
 ) -> anyhow::Result<Tally> {
     let started = Instant::now();
+    let cpu_before = drive.cpu.now();
     let deadline = started + length;
     let connections = drive.concurrency.max(1);
     let mut workers = Vec::new();
@@ -289,5 +299,6 @@ async fn run_stretch(
     }
     // The connections ran side by side: the stretch lasted its wall time, not their sum.
     total.seconds = started.elapsed().as_secs_f64();
+    total.cpu = drive.cpu.now() - cpu_before;
     Ok(total)
 }
