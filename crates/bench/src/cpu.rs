@@ -1,9 +1,9 @@
 //! The CPU time a stretch of a workload took, read from /proc: the server's (its process, every
 //! thread, user and kernel) and the whole machine's (every process and the kernel, the
 //! harness's own client included). Divided by the stretch's requests they say what a request
-//! costs. On a shared machine whose speed moves, that moves less than the rates do, and the
-//! two side by side say whether a change saved work or only moved it (to the client, to the
-//! kernel).
+//! costs, how busy the machine was, and, the two side by side, whether a change saved work or
+//! only moved it (to the client, to the kernel). They move with a shared machine's speed as
+//! the rates do: compare builds side by side.
 
 use std::ops::{Add, Sub};
 
