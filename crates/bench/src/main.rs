@@ -1,7 +1,7 @@
 //! `profilestore-bench`: starts a profilestore on loopback with a fresh data dir, on SQLite or
 //! on the PostgreSQL database `--database-url` names (or targets `--url`), seeds profiles, runs each workload for a fixed time at a fixed concurrency, and
-//! prints requests/s, records/s, latency percentiles, errors and the ratio to `ceiling`
-//! (GET /healthz) measured in the same run.
+//! prints requests/s, records/s, latency percentiles, errors, the ratio to `ceiling`
+//! (GET /healthz) measured in the same run, and the CPU time a request cost.
 //!
 //! # Layout
 //! - `client`: one HTTP/1.1 keep-alive connection per worker (hyper, no pool).
@@ -10,6 +10,7 @@
 //! - `workload`: the workloads and the timed runner.
 //! - `sdk_update`: the device policy and SDK registrations the sdk_update workload needs.
 //! - `lag`: write-to-event lag on the SSE stream and at a webhook receiver.
+//! - `cpu`: the server's and the machine's CPU time, from /proc.
 //! - `report`: the table and the JSON.
 
 mod client;
