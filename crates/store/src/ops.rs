@@ -132,10 +132,12 @@ pub(crate) trait WriteTx: Send {
     ) -> StoreResult<()>;
     async fn remove_app_profile(&mut self, tenant: &str, key: &AppProfileKey) -> StoreResult<()>;
     /// Numbers the events from the tenant's counter and appends them to the outbox.
+    /// Appends a write's events to the tenant's log (taken, not copied: a group transaction
+    /// keeps them until its end).
     async fn append_events(
         &mut self,
         tenant: &str,
-        events: &[ChangeEvent],
+        events: Vec<ChangeEvent>,
         now: DateTime<Utc>,
     ) -> StoreResult<()>;
     async fn save_outcome(
@@ -155,7 +157,7 @@ async fn finish(
     tenant: &str,
     transid: &str,
     outcome: &BatchOutcome,
-    events: &[ChangeEvent],
+    events: Vec<ChangeEvent>,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
     tx.append_events(tenant, events, now).await?;
@@ -197,7 +199,7 @@ pub(crate) async fn write_customers(
         };
         outcome.push(record, result);
     }
-    finish(tx, tenant, transid, &outcome, &events, now).await?;
+    finish(tx, tenant, transid, &outcome, events, now).await?;
     Ok(outcome)
 }
 
@@ -333,7 +335,7 @@ pub(crate) async fn delete_customers(
         };
         outcome.push(record, result);
     }
-    finish(tx, tenant, transid, &outcome, &events, now).await?;
+    finish(tx, tenant, transid, &outcome, events, now).await?;
     Ok(outcome)
 }
 
@@ -378,7 +380,7 @@ pub(crate) async fn write_app_profiles(
         };
         outcome.push(record, result);
     }
-    finish(tx, tenant, transid, &outcome, &events, now).await?;
+    finish(tx, tenant, transid, &outcome, events, now).await?;
     Ok(outcome)
 }
 
@@ -502,6 +504,6 @@ pub(crate) async fn delete_app_profiles(
         };
         outcome.push(record, result);
     }
-    finish(tx, tenant, transid, &outcome, &events, now).await?;
+    finish(tx, tenant, transid, &outcome, events, now).await?;
     Ok(outcome)
 }

@@ -229,7 +229,7 @@ pub(crate) async fn create_definition(
     schema.insert(definition.clone());
     let now = Utc::now();
     let events = apply(tx, tenant, report, &schema, now).await?;
-    tx.append_events(tenant, &events, now).await?;
+    tx.append_events(tenant, events, now).await?;
     Ok(Ok(definition))
 }
 
@@ -268,7 +268,7 @@ pub(crate) async fn update_definition(
     schema.insert(evolution.updated.clone());
     let now = Utc::now();
     let events = apply(tx, tenant, report, &schema, now).await?;
-    tx.append_events(tenant, &events, now).await?;
+    tx.append_events(tenant, events, now).await?;
     Ok(Ok(evolution.updated))
 }
 
@@ -321,6 +321,6 @@ pub(crate) async fn retire_definition(
             profile_version: profile.version,
         });
     }
-    tx.append_events(tenant, &events, now).await?;
+    tx.append_events(tenant, events, now).await?;
     Ok(Ok(definition))
 }

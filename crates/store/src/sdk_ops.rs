@@ -182,7 +182,7 @@ pub(crate) async fn sdk_write(
     if !written {
         tx.touch_app_profile(tenant, &profile.key, ctx.now).await?;
     }
-    tx.append_events(tenant, &events, ctx.now).await?;
+    tx.append_events(tenant, events, ctx.now).await?;
     Ok(Ok(SdkOutcome { profile, ignored }))
 }
 
@@ -206,7 +206,7 @@ pub(crate) async fn expire_app_profiles(
         event.device_event = Some("ProfileExpired".to_owned());
         events.push(event);
     }
-    tx.append_events(tenant, &events, Utc::now()).await?;
+    tx.append_events(tenant, events, Utc::now()).await?;
     Ok(stale.len() as u64)
 }
 

@@ -327,7 +327,7 @@ impl WriteTx for PgTx {
     async fn append_events(
         &mut self,
         tenant: &str,
-        events: &[ChangeEvent],
+        events: Vec<ChangeEvent>,
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
         if events.is_empty() {
@@ -353,7 +353,7 @@ impl WriteTx for PgTx {
         let mut ids = Vec::with_capacity(events.len());
         let mut types = Vec::with_capacity(events.len());
         let mut payloads = Vec::with_capacity(events.len());
-        for (seq, event) in (first..).zip(events) {
+        for (seq, event) in (first..).zip(&events) {
             let event_id = new_event_id();
             payloads.push(event_json(tenant, seq, &event_id, occurred_at, event));
             seqs.push(seq);

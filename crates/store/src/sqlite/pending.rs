@@ -38,12 +38,13 @@ pub(crate) struct Mark {
 }
 
 impl Pending {
-    pub(crate) fn add_events(&mut self, tenant: &str, events: &[ChangeEvent], at: DateTime<Utc>) {
-        self.events.extend(events.iter().map(|event| PendingEvent {
-            tenant: tenant.to_owned(),
-            event: event.clone(),
-            at,
-        }));
+    pub(crate) fn add_events(&mut self, tenant: &str, events: Vec<ChangeEvent>, at: DateTime<Utc>) {
+        self.events
+            .extend(events.into_iter().map(|event| PendingEvent {
+                tenant: tenant.to_owned(),
+                event,
+                at,
+            }));
     }
 
     pub(crate) fn add_outcome(

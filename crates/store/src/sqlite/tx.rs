@@ -390,7 +390,7 @@ impl WriteTx for SqliteTx<'_> {
     async fn append_events(
         &mut self,
         tenant: &str,
-        events: &[ChangeEvent],
+        events: Vec<ChangeEvent>,
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
         self.1.add_events(tenant, events, now);

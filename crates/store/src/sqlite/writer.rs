@@ -360,7 +360,8 @@ mod tests {
                                 changes: Vec::new(),
                                 profile_version: n,
                             };
-                            tx.append_events("tn", &[event], chrono::Utc::now()).await?;
+                            tx.append_events("tn", vec![event], chrono::Utc::now())
+                                .await?;
                             if n % 4 == 0 {
                                 // Fails after appending: its event must not reach the log.
                                 tx.0.execute("INSERT INTO missing_table VALUES (1)", &[])?;
