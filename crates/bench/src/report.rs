@@ -108,15 +108,6 @@ impl Report {
             "all µs"
         );
         for w in &self.workloads {
-            let ratio = w
-                .ratio_to_ceiling
-                .map(|r| format!("{r:.2}"))
-                .unwrap_or_else(|| "-".into());
-            let beside = w
-                .ceiling_beside_rps
-                .map(|rps| format!("{rps:.0}"))
-                .unwrap_or_else(|| "-".into());
-            let micros = |us: Option<f64>| us.map(|us| format!("{us:.1}")).unwrap_or("-".into());
             let _ = writeln!(
                 out,
                 "{:<15} {:>10.0} {:>12.0} {:>8.2} {:>8.2} {:>9.2} {:>7} {:>9} {:>10} {:>8} {:>8}",
@@ -127,10 +118,10 @@ impl Report {
                 w.p99_ms,
                 w.p999_ms,
                 w.errors,
-                ratio,
-                beside,
-                micros(w.server_cpu_us_per_request),
-                micros(w.machine_cpu_us_per_request)
+                cell(w.ratio_to_ceiling, 2),
+                cell(w.ceiling_beside_rps, 0),
+                cell(w.server_cpu_us_per_request, 1),
+                cell(w.machine_cpu_us_per_request, 1)
             );
         }
         let _ = writeln!(
@@ -159,6 +150,11 @@ impl Report {
         let _ = writeln!(out, "seeding took {:.1} s", facts.seed_secs);
         out
     }
+}
+
+/// A table cell of a figure a workload may not have: `-` without one.
+fn cell(figure: Option<f64>, decimals: usize) -> String {
+    figure.map_or_else(|| "-".into(), |figure| format!("{figure:.decimals$}"))
 }
 
 #[cfg(test)]

@@ -131,9 +131,8 @@ pub(crate) trait WriteTx: Send {
         contact: Option<DateTime<Utc>>,
     ) -> StoreResult<()>;
     async fn remove_app_profile(&mut self, tenant: &str, key: &AppProfileKey) -> StoreResult<()>;
-    /// Numbers the events from the tenant's counter and appends them to the outbox.
-    /// Appends a write's events to the tenant's log (taken, not copied: a group transaction
-    /// keeps them until its end).
+    /// Numbers a write's events from the tenant's counter and appends them to the outbox
+    /// (taken, not copied: a group transaction keeps them until its end).
     async fn append_events(
         &mut self,
         tenant: &str,

@@ -9,8 +9,14 @@ pub(crate) fn new_event_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
+/// An event's `occurred_at` as its document carries it. Formatted once for all the events of a
+/// write, which share it (~700 instructions each, callgrind).
+pub(crate) fn event_time(occurred_at: DateTime<Utc>) -> String {
+    occurred_at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
 /// The event document of `event` as JSON text, as every channel carries it (docs/events.md),
-/// keys in that order; both backends store this text.
+/// keys in that order; both backends store this text. `occurred_at` is [`event_time`]'s.
 ///
 /// Written straight to text with core's JSON writer: no map is built for each event on the
 /// writer's thread, and no key is escaped again for each (through serde's derive it was ~12 %
@@ -19,7 +25,7 @@ pub(crate) fn event_json(
     tenant_id: &str,
     seq: i64,
     event_id: &str,
-    occurred_at: DateTime<Utc>,
+    occurred_at: &str,
     event: &ChangeEvent,
 ) -> String {
     let mut json = JsonWriter::with_capacity(256);
@@ -30,7 +36,7 @@ pub(crate) fn event_json(
     json.raw(",\"type\":");
     json.string(event.event_type.as_str());
     json.raw(",\"occurred_at\":");
-    json.string(&occurred_at.to_rfc3339_opts(SecondsFormat::Millis, true));
+    json.string(occurred_at);
     json.raw(",\"tenant_id\":");
     json.string(tenant_id);
     json.raw(",\"subject\":");
@@ -114,7 +120,7 @@ mod tests {
         };
 
         let read = |event: &ChangeEvent| -> serde_json::Value {
-            let text = event_json("t-1", 42, "e-1", at, event);
+            let text = event_json("t-1", 42, "e-1", &event_time(at), event);
             serde_json::from_str(&text).unwrap()
         };
         assert_eq!(

@@ -15,7 +15,7 @@ use super::rows::{
 use crate::error::StoreResult;
 use crate::model::{AppProfileSelector, contact_moves_if_before};
 use crate::ops::WriteTx;
-use crate::outbox::{event_json, new_event_id};
+use crate::outbox::{event_json, event_time, new_event_id};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use profilestore_core::app_profile::{AppProfile, AppProfileKey};
@@ -353,9 +353,10 @@ impl WriteTx for PgTx {
         let mut ids = Vec::with_capacity(events.len());
         let mut types = Vec::with_capacity(events.len());
         let mut payloads = Vec::with_capacity(events.len());
+        let time = event_time(now);
         for (seq, event) in (first..).zip(&events) {
             let event_id = new_event_id();
-            payloads.push(event_json(tenant, seq, &event_id, occurred_at, event));
+            payloads.push(event_json(tenant, seq, &event_id, &time, event));
             seqs.push(seq);
             ids.push(event_id);
             types.push(event.event_type.as_str());

@@ -6,21 +6,22 @@
 use super::raw::Conn;
 use super::rows::millis;
 use crate::error::StoreResult;
-use crate::outbox::{event_json, new_event_id};
+use crate::outbox::{event_json, event_time, new_event_id};
 use chrono::{DateTime, Utc};
 use profilestore_core::batch::BatchOutcome;
 use profilestore_core::change::ChangeEvent;
 
 #[derive(Default)]
 pub(crate) struct Pending {
-    events: Vec<PendingEvent>,
+    events: Vec<PendingEvents>,
     outcomes: Vec<PendingOutcome>,
 }
 
-struct PendingEvent {
+/// The events one write appended: its tenant and time, kept once for all of them.
+struct PendingEvents {
     tenant: String,
-    event: ChangeEvent,
     at: DateTime<Utc>,
+    events: Vec<ChangeEvent>,
 }
 
 struct PendingOutcome {
@@ -39,12 +40,13 @@ pub(crate) struct Mark {
 
 impl Pending {
     pub(crate) fn add_events(&mut self, tenant: &str, events: Vec<ChangeEvent>, at: DateTime<Utc>) {
-        self.events
-            .extend(events.into_iter().map(|event| PendingEvent {
+        if !events.is_empty() {
+            self.events.push(PendingEvents {
                 tenant: tenant.to_owned(),
-                event,
                 at,
-            }));
+                events,
+            });
+        }
     }
 
     pub(crate) fn add_outcome(
@@ -101,10 +103,13 @@ impl Pending {
             }
         }
         for tenant in &tenants {
-            let events: Vec<&PendingEvent> =
-                self.events.iter().filter(|e| &e.tenant == tenant).collect();
+            let writes: Vec<&PendingEvents> = self
+                .events
+                .iter()
+                .filter(|write| &write.tenant == tenant)
+                .collect();
             // Reserve the tenant's whole range at once.
-            let count = events.len() as i64;
+            let count = writes.iter().map(|write| write.events.len()).sum::<usize>() as i64;
             let last = conn
                 .query_first(
                     "INSERT INTO event_sequences (tenant_id, last_seq) VALUES (?1, ?2) \
@@ -114,21 +119,26 @@ impl Pending {
                     |row| Ok(row.int(0)),
                 )?
                 .unwrap_or_default();
-            for (seq, pending) in (last - count + 1..).zip(events) {
-                let id = new_event_id();
-                let document = event_json(tenant, seq, &id, pending.at, &pending.event);
-                conn.execute(
-                    "INSERT INTO outbox (tenant_id, seq, event_id, event_type, occurred_at, payload) \
-                     VALUES (?, ?, ?, ?, ?, ?)",
-                    &[
-                        tenant.into(),
-                        seq.into(),
-                        id.as_str().into(),
-                        pending.event.event_type.as_str().into(),
-                        millis(pending.at).into(),
-                        document.as_str().into(),
-                    ],
-                )?;
+            let mut seq = last - count;
+            for write in writes {
+                let time = event_time(write.at);
+                for event in &write.events {
+                    seq += 1;
+                    let id = new_event_id();
+                    let document = event_json(tenant, seq, &id, &time, event);
+                    conn.execute(
+                        "INSERT INTO outbox (tenant_id, seq, event_id, event_type, occurred_at, payload) \
+                         VALUES (?, ?, ?, ?, ?, ?)",
+                        &[
+                            tenant.into(),
+                            seq.into(),
+                            id.as_str().into(),
+                            event.event_type.as_str().into(),
+                            millis(write.at).into(),
+                            document.as_str().into(),
+                        ],
+                    )?;
+                }
             }
         }
         self.events.clear();
