@@ -2,6 +2,7 @@
 
 use super::wire::{
     ClientBody, RegisterBody, SdkError, client_id, install_of, parse_body, readings, success,
+    success_with, write_fields,
 };
 use super::{Caller, check_token};
 use crate::state::AppState;
@@ -56,17 +57,19 @@ async fn apply(
         .await??)
 }
 
-/// The common answer of calls on an install: its clientId and userId, and ignored readings.
+/// The common answer of calls on an install: its clientId and userId, and ignored readings,
+/// then `extra`'s fields (an object; empty for most calls).
 fn install_answer(outcome: &SdkOutcome, extra: Value) -> Response {
-    let mut fields = json!({
-        "clientId": client_id(&outcome.profile.key),
-        "userId": outcome.profile.key.user_id.as_str(),
-        "ignored": outcome.ignored,
-    });
-    if let (Some(fields), Value::Object(extra)) = (fields.as_object_mut(), extra) {
-        fields.extend(extra);
-    }
-    success(fields)
+    success_with(|json| {
+        let key = &outcome.profile.key;
+        json.raw(r#","clientId":"#);
+        json.string(&client_id(key));
+        json.raw(r#","userId":"#);
+        json.string(key.user_id.as_str());
+        json.raw(r#","ignored":"#);
+        json.array(&outcome.ignored, |json, name| json.string(name));
+        write_fields(json, &extra);
+    })
 }
 
 pub async fn register(
