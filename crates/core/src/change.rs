@@ -2,6 +2,7 @@
 //! The store numbers them (gapless per tenant) and stamps them; delivery is the relays' job.
 
 use serde::{Deserialize, Serialize};
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,32 +96,52 @@ pub struct ChangeEvent {
 }
 
 /// Every attribute whose value differs between two attribute maps, in name order.
+///
+/// One walk over both maps side by side (both are in name order): looking each name up in
+/// the other map, then sorting, was ~4 % of an SDK profile update's instructions (callgrind).
 pub fn diff(
     old: &BTreeMap<String, String>,
     new: &BTreeMap<String, String>,
 ) -> Vec<AttributeChange> {
+    let change = |name: &String, old: Option<&String>, new: Option<&String>| AttributeChange {
+        attribute: name.clone(),
+        old: old.cloned(),
+        new: new.cloned(),
+    };
     let mut changes = Vec::new();
-    for (name, old_value) in old {
-        match new.get(name) {
-            Some(new_value) if new_value == old_value => {}
-            new_value => changes.push(AttributeChange {
-                attribute: name.clone(),
-                old: Some(old_value.clone()),
-                new: new_value.cloned(),
-            }),
+    let (mut old, mut new) = (old.iter().peekable(), new.iter().peekable());
+    loop {
+        match (old.peek().copied(), new.peek().copied()) {
+            (Some((old_name, old_value)), Some((new_name, new_value))) => {
+                match old_name.cmp(new_name) {
+                    Ordering::Less => {
+                        changes.push(change(old_name, Some(old_value), None));
+                        old.next();
+                    }
+                    Ordering::Greater => {
+                        changes.push(change(new_name, None, Some(new_value)));
+                        new.next();
+                    }
+                    Ordering::Equal => {
+                        if old_value != new_value {
+                            changes.push(change(old_name, Some(old_value), Some(new_value)));
+                        }
+                        old.next();
+                        new.next();
+                    }
+                }
+            }
+            (Some((name, value)), None) => {
+                changes.push(change(name, Some(value), None));
+                old.next();
+            }
+            (None, Some((name, value))) => {
+                changes.push(change(name, None, Some(value)));
+                new.next();
+            }
+            (None, None) => return changes,
         }
     }
-    for (name, new_value) in new {
-        if !old.contains_key(name) {
-            changes.push(AttributeChange {
-                attribute: name.clone(),
-                old: None,
-                new: Some(new_value.clone()),
-            });
-        }
-    }
-    changes.sort_by(|a, b| a.attribute.cmp(&b.attribute));
-    changes
 }
 
 #[cfg(test)]
@@ -156,6 +177,48 @@ mod tests {
         assert_eq!(changes[0].new.as_deref(), Some("9"));
         assert_eq!(changes[1].new, None);
         assert_eq!(changes[2].old, None);
+    }
+
+    /// Every pair of maps over three names, each absent or holding one of two values: the
+    /// walk finds what looking every name up in both maps finds, in name order.
+    #[test]
+    fn diff_walks_to_what_a_lookup_of_every_name_finds() {
+        let names = ["a", "b", "c"];
+        let maps: Vec<BTreeMap<String, String>> = (0..27)
+            .map(|mut code: u32| {
+                let mut map = BTreeMap::new();
+                for name in names {
+                    match code % 3 {
+                        1 => map.insert(name.to_owned(), "1".to_owned()),
+                        2 => map.insert(name.to_owned(), "2".to_owned()),
+                        _ => None,
+                    };
+                    code /= 3;
+                }
+                map
+            })
+            .collect();
+        type Change = (String, Option<String>, Option<String>);
+        for old in &maps {
+            for new in &maps {
+                let expected: Vec<Change> = names
+                    .iter()
+                    .map(|name| {
+                        (
+                            name.to_string(),
+                            old.get(*name).cloned(),
+                            new.get(*name).cloned(),
+                        )
+                    })
+                    .filter(|(_, old, new)| old != new)
+                    .collect();
+                let found: Vec<Change> = diff(old, new)
+                    .into_iter()
+                    .map(|c| (c.attribute, c.old, c.new))
+                    .collect();
+                assert_eq!(found, expected, "{old:?} -> {new:?}");
+            }
+        }
     }
 
     #[test]
