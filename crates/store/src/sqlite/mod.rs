@@ -4,6 +4,7 @@
 
 mod admin;
 mod attribute_ids;
+mod attribute_map;
 mod checkpointer;
 mod console;
 mod delivery;

@@ -2,6 +2,7 @@
 //! the write transaction. They run on a [`Conn`] (the C API on the calling thread).
 
 use super::attribute_ids::AttributeIdCache;
+use super::attribute_map;
 use super::raw::{Conn, Row, Value};
 use crate::error::{StoreError, StoreResult};
 use crate::model::{AppProfileSelector, AttributeIds, CustomerLookup, StoredEvent};
@@ -12,7 +13,7 @@ use profilestore_core::customer::{CustomerProfile, email_key, msisdn_key};
 use profilestore_core::ids::{AppId, CustomerId, DeviceId, UserId};
 use profilestore_core::schema::AttributeDefinition;
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 pub(crate) fn millis(at: DateTime<Utc>) -> i64 {
     at.timestamp_millis()
@@ -38,7 +39,7 @@ macro_rules! customer_columns {
 pub(crate) fn customer_from_row(row: &Row<'_>) -> StoreResult<CustomerProfile> {
     Ok(CustomerProfile {
         customer_id: CustomerId::parse(row.text(0)?).map_err(|e| corrupt("customer_id", e))?,
-        attributes: serde_json::from_str::<BTreeMap<String, String>>(row.text(1)?)?,
+        attributes: attribute_map::decode(row.text(1)?)?,
         version: row.int(2) as u64,
         created_at: from_millis(row.int(3))?,
         updated_at: from_millis(row.int(4))?,
@@ -68,7 +69,7 @@ pub(crate) fn app_profile_from_row(row: &Row<'_>) -> StoreResult<AppProfile> {
             .map(CustomerId::parse)
             .transpose()
             .map_err(|e| corrupt("customer_id", e))?,
-        attributes: serde_json::from_str::<BTreeMap<String, String>>(row.text(4)?)?,
+        attributes: attribute_map::decode(row.text(4)?)?,
         version: row.int(5) as u64,
         created_at: from_millis(row.int(6))?,
         updated_at: from_millis(row.int(7))?,
