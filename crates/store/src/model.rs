@@ -162,6 +162,12 @@ pub(crate) fn contact_moves_if_before(at: DateTime<Utc>) -> DateTime<Utc> {
     at - CONTACT_RESOLUTION
 }
 
+/// Whether a call at `at` moves `stored`, an install's contact as read in the same
+/// transaction: the writes then skip a statement that would match no row.
+pub(crate) fn contact_moves(stored: Option<DateTime<Utc>>, at: DateTime<Utc>) -> bool {
+    stored.is_none_or(|stored| stored < contact_moves_if_before(at))
+}
+
 /// One call of the device SDK, parsed; attributes already checked against the catalogue and
 /// filtered by the app's policy.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,7 +3,9 @@
 //! (one user per device, one device per user), write rows, events and the last contact.
 
 use crate::error::StoreResult;
-use crate::model::{AppProfileSelector, CONTACT_RESOLUTION, SdkCommand, SdkOutcome, SdkRequest};
+use crate::model::{
+    AppProfileSelector, CONTACT_RESOLUTION, SdkCommand, SdkOutcome, SdkRequest, contact_moves,
+};
 use crate::ops::{WriteTx, ensure_customer};
 use chrono::{DateTime, Utc};
 use profilestore_core::DomainError;
@@ -49,6 +51,8 @@ async fn save(
 ) -> StoreResult<(AppProfile, bool)> {
     let changed = !new_events.is_empty();
     if changed {
+        // A contact that would not move the stored one is not written (an upsert keeps it).
+        let contact = contact.filter(|at| contact_moves(profile.last_contact, *at));
         tx.put_app_profile(tenant, &profile, contact).await?;
         events.extend(new_events);
     }
@@ -179,7 +183,7 @@ pub(crate) async fn sdk_write(
     // The calling install: written with its contact when it changed; every call is a contact,
     // whether or not it changed anything.
     let (profile, written) = save(tx, tenant, own, Some(ctx.now), &mut events).await?;
-    if !written {
+    if !written && contact_moves(profile.last_contact, ctx.now) {
         tx.touch_app_profile(tenant, &profile.key, ctx.now).await?;
     }
     tx.append_events(tenant, events, ctx.now).await?;

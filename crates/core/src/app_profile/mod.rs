@@ -34,6 +34,10 @@ pub struct AppProfile {
     pub version: u64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The install's last SDK contact as the store holds it (to the store's resolution, for
+    /// the TTL): `None` when it has none, or when this state is not stored under its key yet.
+    /// Set by the store when it reads the install; a new state carries its source's.
+    pub last_contact: Option<DateTime<Utc>>,
 }
 
 impl AppProfile {
@@ -268,6 +272,7 @@ pub fn register(
         version: 1,
         created_at: now,
         updated_at: now,
+        last_contact: None,
     };
     profile.attributes.insert(
         "createdOn".to_owned(),

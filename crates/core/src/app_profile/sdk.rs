@@ -117,6 +117,7 @@ pub fn register_install(
         version: 1,
         created_at: ctx.now,
         updated_at: ctx.now,
+        last_contact: None,
     };
     profile.attributes.insert(
         "createdOn".to_owned(),
@@ -237,6 +238,8 @@ pub fn move_to_user(
         version: 1,
         created_at: existing.created_at,
         updated_at: ctx.now,
+        // Not stored under its new key yet.
+        last_contact: None,
     };
     profile
         .attributes

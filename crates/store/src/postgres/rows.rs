@@ -83,6 +83,7 @@ pub(crate) fn app_profile_from_row(row: &PgRow) -> StoreResult<AppProfile> {
         version: row.try_get::<i64, _>("version")? as u64,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
+        last_contact: row.try_get("last_contact")?,
     })
 }
 
@@ -166,7 +167,7 @@ pub(crate) async fn fetch_customers_by<'e>(
 macro_rules! select_app_profiles {
     ($where:literal) => {
         concat!(
-            "SELECT app_id, user_id, device_id, customer_id, attributes, version, created_at, updated_at ",
+            "SELECT app_id, user_id, device_id, customer_id, attributes, version, created_at, updated_at, last_contact ",
             "FROM app_profiles WHERE tenant_id = $1 ",
             $where
         )

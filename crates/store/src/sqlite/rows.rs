@@ -50,7 +50,7 @@ pub(crate) fn customer_from_row(row: &Row<'_>) -> StoreResult<CustomerProfile> {
 macro_rules! select_app_profiles {
     ($where:literal) => {
         concat!(
-            "SELECT app_id, user_id, device_id, customer_id, attributes, version, created_at, updated_at ",
+            "SELECT app_id, user_id, device_id, customer_id, attributes, version, created_at, updated_at, last_contact ",
             "FROM app_profiles ",
             $where
         )
@@ -73,6 +73,7 @@ pub(crate) fn app_profile_from_row(row: &Row<'_>) -> StoreResult<AppProfile> {
         version: row.int(5) as u64,
         created_at: from_millis(row.int(6))?,
         updated_at: from_millis(row.int(7))?,
+        last_contact: row.int_opt(8).map(from_millis).transpose()?,
     })
 }
 

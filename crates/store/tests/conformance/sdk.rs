@@ -442,6 +442,21 @@ pub async fn a_contact_within_the_resolution_keeps_the_stored_one(store: Arc<dyn
             .unwrap();
     }
 
+    // A read shows each install's stored contact (to the millisecond, SQLite's precision).
+    for (name, contact) in [
+        ("changed-soon", registered),
+        ("beat-soon", registered),
+        ("changed-later", beyond),
+        ("beat-later", beyond),
+    ] {
+        let found = store
+            .find_app_profiles(&acme.tenant_id, &app_id(APP), &user(name))
+            .await
+            .unwrap();
+        let stored = found[0].last_contact.map(|at| at.timestamp_millis());
+        assert_eq!(stored, Some(contact.timestamp_millis()), "{name}");
+    }
+
     // No call since `beyond`, with the stored contact's lag allowed for: only installs whose
     // contact is still the registration's qualify (an hour and a minute older than `beyond`).
     let deleted = store
