@@ -2,6 +2,7 @@
 //! turned to text, or a list) into one canonical typed value, render it back canonically, and
 //! give it a sort key whose byte order is the type's order.
 
+use std::borrow::Cow;
 use crate::attribute::{AttributeValue, check_email, check_msisdn, check_text};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use rust_decimal::Decimal;
@@ -277,15 +278,23 @@ fn parse_email(name: &str, text: &str) -> Result<String, ParseFailure> {
 
 /// E.164 with a leading `+`: spaces, dashes, dots and parentheses are dropped first.
 pub fn normalise_msisdn(name: &str, text: &str) -> Result<String, ParseFailure> {
-    let compact: String = text
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')'))
-        .collect();
+    let separator = |c: char| matches!(c, ' ' | '-' | '.' | '(' | ')');
+    // Most values have no separators: checked as they are, and the key is the one allocation
+    // (every customer write computes its msisdn's key; through a copy and `format!` it was
+    // ~1.5k instructions).
+    let compact: Cow<'_, str> = if text.contains(separator) {
+        Cow::Owned(text.chars().filter(|c| !separator(*c)).collect())
+    } else {
+        Cow::Borrowed(text)
+    };
     check_msisdn(name, &compact).map_err(|_| {
         "not an MSISDN (E.164: optional '+', 6 to 15 digits, no leading 0)".to_owned()
     })?;
     let digits = compact.strip_prefix('+').unwrap_or(&compact);
-    Ok(format!("+{digits}"))
+    let mut key = String::with_capacity(digits.len() + 1);
+    key.push('+');
+    key.push_str(digits);
+    Ok(key)
 }
 
 /// A list arrives as a list, or as text holding a JSON array of strings.
