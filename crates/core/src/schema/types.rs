@@ -2,11 +2,11 @@
 //! turned to text, or a list) into one canonical typed value, render it back canonically, and
 //! give it a sort key whose byte order is the type's order.
 
-use std::borrow::Cow;
 use crate::attribute::{AttributeValue, check_email, check_msisdn, check_text};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::str::FromStr;
 

@@ -235,13 +235,15 @@ pub async fn get_customers_keeps_the_requested_order_and_skips_missing(store: Ar
                 customer_id("missing"),
                 customer_id("C-1"),
                 customer_id("C-2"),
+                customer_id("C-3"),
             ],
         )
         .await
         .unwrap();
 
+    // An id asked twice is found twice.
     let ids: Vec<_> = found.iter().map(|c| c.customer_id.as_str()).collect();
-    assert_eq!(ids, ["C-3", "C-1", "C-2"]);
+    assert_eq!(ids, ["C-3", "C-1", "C-2", "C-3"]);
     assert_eq!(found[0].attributes, attributes(&[("name", "Cy")]));
 }
 
