@@ -261,3 +261,20 @@ fn update_of_missing_customer_is_not_found() {
         Err(DomainError::NotFound { .. })
     ));
 }
+
+#[test]
+fn a_profile_holds_at_most_the_limit_of_custom_attributes_whatever_its_defaults() {
+    let custom = |count: usize| (0..count).map(|n| (format!("own{n}"), "v".to_owned()));
+    let defaults = DEFAULT_ATTRIBUTES
+        .iter()
+        .map(|attribute| (attribute.name.to_owned(), "v".to_owned()));
+    let at_limit: BTreeMap<String, String> = custom(MAX_CUSTOM_ATTRIBUTES).collect();
+    assert!(check_size(&at_limit).is_ok());
+    // More attributes than the limit in all, but only the limit of them custom.
+    let with_defaults: BTreeMap<String, String> =
+        custom(MAX_CUSTOM_ATTRIBUTES).chain(defaults).collect();
+    assert!(with_defaults.len() > MAX_CUSTOM_ATTRIBUTES);
+    assert!(check_size(&with_defaults).is_ok());
+    let over: BTreeMap<String, String> = custom(MAX_CUSTOM_ATTRIBUTES + 1).collect();
+    assert!(check_size(&over).is_err());
+}
