@@ -390,6 +390,76 @@ mod tests {
         }
     }
 
+    /// A group's rows go in by statements of several rows each: 75 events of one write and the
+    /// outcomes of 40 writes (more than one statement takes) all land, in order.
+    #[tokio::test]
+    async fn a_groups_events_and_outcomes_span_several_inserts_in_order() {
+        use crate::ops::WriteTx;
+        use profilestore_core::batch::BatchOutcome;
+        use profilestore_core::change::{ChangeEvent, EventType, Subject};
+
+        let dir = tempfile::tempdir().unwrap();
+        let pool = pool(&dir).await;
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&pool)
+            .await
+            .unwrap();
+        let writer = start(&dir);
+        let mut writes = tokio::task::JoinSet::new();
+        for n in 0..40u64 {
+            let writer = writer.clone();
+            writes.spawn(async move {
+                writer
+                    .write(move |tx| {
+                        Box::pin(async move {
+                            let count = if n == 0 { 75 } else { 0 };
+                            let events = (0..count)
+                                .map(|index| ChangeEvent {
+                                    event_type: EventType::CustomerUpdated,
+                                    subject: Subject::Customer {
+                                        customer_id: format!("c{index}"),
+                                    },
+                                    device_event: None,
+                                    changes: Vec::new(),
+                                    profile_version: index,
+                                })
+                                .collect();
+                            let now = chrono::Utc::now();
+                            tx.append_events("tn", events, now).await?;
+                            let transid = format!("t{n}");
+                            tx.save_outcome("tn", &transid, &BatchOutcome::default(), now)
+                                .await
+                        })
+                    })
+                    .await
+                    .unwrap()
+            });
+        }
+        writes.join_all().await;
+
+        let logged: Vec<(i64, String)> =
+            sqlx::query_as("SELECT seq, payload FROM outbox WHERE tenant_id = 'tn' ORDER BY rowid")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        assert_eq!(logged.len(), 75);
+        for (index, (seq, payload)) in logged.iter().enumerate() {
+            let document: serde_json::Value = serde_json::from_str(payload).unwrap();
+            assert_eq!(*seq, index as i64 + 1);
+            assert_eq!(document["seq"], *seq);
+            assert_eq!(document["profile_version"], index as u64);
+        }
+        let mut outcomes: Vec<String> =
+            sqlx::query_scalar("SELECT transid FROM write_outcomes WHERE tenant_id = 'tn'")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        outcomes.sort();
+        let mut expected: Vec<String> = (0..40).map(|n| format!("t{n}")).collect();
+        expected.sort();
+        assert_eq!(outcomes, expected);
+    }
+
     /// The writes of one group share the definitions their transaction read; a definition one
     /// of them makes must reach the writes after it in the same group.
     #[tokio::test(flavor = "current_thread")]
