@@ -103,3 +103,84 @@ async fn kept_outcome_is_found(store: &SqliteStore) -> bool {
     let found = store.write_outcome("tn_a", "t-kept").await.unwrap();
     found.is_some()
 }
+
+/// Customers written under schema 10 (keyed tenant first) are read, found, updated and
+/// listed the same way once schema 11 keys them by id first.
+#[tokio::test]
+async fn customers_of_schema_10_survive_their_rekeying() {
+    use profilestore_core::attribute::AttributeValue;
+    use profilestore_core::ids::CustomerId;
+    use profilestore_store::model::{CustomerInput, CustomerLookup, WriteMode};
+
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("old.db").display());
+    let old = database_at_schema(&url, 11).await;
+    // Two tenants' customers, their ids interleaved.
+    for (tenant, id, email) in [
+        ("tn_a", "C-1", "ann@example.com"),
+        ("tn_b", "C-1", "bob@example.com"),
+        ("tn_a", "C-3", "cy@example.com"),
+        ("tn_b", "C-2", "dee@example.com"),
+        ("tn_a", "C-2", "eve@example.com"),
+    ] {
+        let attributes = serde_json::json!({"email": email, "name": id}).to_string();
+        sqlx::query(
+            "INSERT INTO customers (tenant_id, customer_id, email, msisdn, attributes, version, \
+             created_at, updated_at) VALUES (?, ?, ?, NULL, ?, 1, 0, 0)",
+        )
+        .bind(tenant)
+        .bind(id)
+        .bind(email)
+        .bind(attributes)
+        .execute(&old)
+        .await
+        .unwrap();
+    }
+    old.close().await;
+
+    let store = SqliteStore::open(&url).await.unwrap();
+    let ids = |ids: &[&str]| -> Vec<CustomerId> {
+        ids.iter()
+            .map(|id| CustomerId::parse(*id).unwrap())
+            .collect()
+    };
+    let names = |customers: &[profilestore_core::customer::CustomerProfile]| -> Vec<String> {
+        customers
+            .iter()
+            .map(|c| format!("{}={}", c.customer_id, c.attributes["email"]))
+            .collect()
+    };
+    let found = store
+        .get_customers("tn_a", &ids(&["C-3", "C-1", "C-9"]))
+        .await
+        .unwrap();
+    assert_eq!(names(&found), ["C-3=cy@example.com", "C-1=ann@example.com"]);
+    let by_email = store
+        .find_customers("tn_b", &CustomerLookup::Email("dee@example.com".into()))
+        .await
+        .unwrap();
+    assert_eq!(names(&by_email), ["C-2=dee@example.com"]);
+
+    let update = CustomerInput {
+        customer_id: CustomerId::parse("C-1").unwrap(),
+        attributes: vec![("name".into(), AttributeValue::Text("Ann".into()))],
+    };
+    let outcome = store
+        .write_customers(
+            "tn_a",
+            "t-1",
+            WriteMode::Update,
+            vec![(Default::default(), Ok(update))],
+        )
+        .await
+        .unwrap();
+    assert!(outcome.records[0].error.is_none());
+    let updated = store.get_customers("tn_a", &ids(&["C-1"])).await.unwrap();
+    assert_eq!(updated[0].attributes["name"], "Ann");
+    assert_eq!(updated[0].version, 2);
+    let other = store.get_customers("tn_b", &ids(&["C-1"])).await.unwrap();
+    assert_eq!(
+        other[0].attributes["name"], "C-1",
+        "the other tenant's C-1 is untouched"
+    );
+}
