@@ -332,18 +332,36 @@ mod tests {
         assert_eq!(stored, (0..30).filter(|n| n % 3 == 0).collect::<Vec<i64>>());
     }
 
-    #[tokio::test]
-    async fn the_events_of_a_failed_write_are_forgotten_and_the_log_stays_gapless() {
-        use crate::ops::WriteTx;
-        use profilestore_core::change::{ChangeEvent, EventType, Subject};
-
-        let dir = tempfile::tempdir().unwrap();
-        let pool = pool(&dir).await;
+    /// A migrated database with a writer on it, and a pool to look at it with.
+    async fn migrated(dir: &tempfile::TempDir) -> (SqlitePool, GroupWriter) {
+        let pool = pool(dir).await;
         sqlx::migrate!("./migrations/sqlite")
             .run(&pool)
             .await
             .unwrap();
-        let writer = start(&dir);
+        (pool, start(dir))
+    }
+
+    /// A customer's change event, told apart by its customer and version.
+    fn event(customer: u64, version: u64) -> profilestore_core::change::ChangeEvent {
+        use profilestore_core::change::{ChangeEvent, EventType, Subject};
+        ChangeEvent {
+            event_type: EventType::CustomerUpdated,
+            subject: Subject::Customer {
+                customer_id: format!("c{customer}"),
+            },
+            device_event: None,
+            changes: Vec::new(),
+            profile_version: version,
+        }
+    }
+
+    #[tokio::test]
+    async fn the_events_of_a_failed_write_are_forgotten_and_the_log_stays_gapless() {
+        use crate::ops::WriteTx;
+
+        let dir = tempfile::tempdir().unwrap();
+        let (pool, writer) = migrated(&dir).await;
         let mut writes = tokio::task::JoinSet::new();
         for n in 0..40u64 {
             let writer = writer.clone();
@@ -351,16 +369,7 @@ mod tests {
                 writer
                     .write(move |tx| {
                         Box::pin(async move {
-                            let event = ChangeEvent {
-                                event_type: EventType::CustomerUpdated,
-                                subject: Subject::Customer {
-                                    customer_id: format!("c{n}"),
-                                },
-                                device_event: None,
-                                changes: Vec::new(),
-                                profile_version: n,
-                            };
-                            tx.append_events("tn", vec![event], chrono::Utc::now())
+                            tx.append_events("tn", vec![event(n, n)], chrono::Utc::now())
                                 .await?;
                             if n % 4 == 0 {
                                 // Fails after appending: its event must not reach the log.
@@ -396,15 +405,9 @@ mod tests {
     async fn a_groups_events_and_outcomes_span_several_inserts_in_order() {
         use crate::ops::WriteTx;
         use profilestore_core::batch::BatchOutcome;
-        use profilestore_core::change::{ChangeEvent, EventType, Subject};
 
         let dir = tempfile::tempdir().unwrap();
-        let pool = pool(&dir).await;
-        sqlx::migrate!("./migrations/sqlite")
-            .run(&pool)
-            .await
-            .unwrap();
-        let writer = start(&dir);
+        let (pool, writer) = migrated(&dir).await;
         let mut writes = tokio::task::JoinSet::new();
         for n in 0..40u64 {
             let writer = writer.clone();
@@ -413,17 +416,7 @@ mod tests {
                     .write(move |tx| {
                         Box::pin(async move {
                             let count = if n == 0 { 75 } else { 0 };
-                            let events = (0..count)
-                                .map(|index| ChangeEvent {
-                                    event_type: EventType::CustomerUpdated,
-                                    subject: Subject::Customer {
-                                        customer_id: format!("c{index}"),
-                                    },
-                                    device_event: None,
-                                    changes: Vec::new(),
-                                    profile_version: index,
-                                })
-                                .collect();
+                            let events = (0..count).map(|index| event(index, index)).collect();
                             let now = chrono::Utc::now();
                             tx.append_events("tn", events, now).await?;
                             let transid = format!("t{n}");
