@@ -266,23 +266,32 @@ mod tests {
         pool
     }
 
-    /// One test write: inserts its `n` into `t`, then does what the test wants of write `n`.
+    /// Test write `n`: what the test wants of it (most insert `n` into `t`), returning `n`.
     type Insert = for<'t, 'c> fn(&'t mut SqliteTx<'c>, i64) -> BoxFuture<'t, StoreResult<i64>>;
 
-    /// Sends writes 0..30 at once (so they share groups); returns each one's `(n, succeeded)`
-    /// and the numbers `t` holds afterwards.
+    /// Sends writes 0..count at once (so they share groups); returns each one's
+    /// `(n, succeeded)`.
+    async fn concurrent_writes(
+        writer: &GroupWriter,
+        count: i64,
+        write: Insert,
+    ) -> Vec<(i64, bool)> {
+        let mut writes = tokio::task::JoinSet::new();
+        for n in 0..count {
+            let writer = writer.clone();
+            writes.spawn(async move { (n, writer.write(move |tx| write(tx, n)).await.is_ok()) });
+        }
+        writes.join_all().await
+    }
+
+    /// Sends writes 0..30 at once; returns each one's `(n, succeeded)` and the numbers `t`
+    /// holds afterwards.
     async fn thirty_writes(
         dir: &tempfile::TempDir,
         insert: Insert,
     ) -> (Vec<(i64, bool)>, Vec<i64>) {
         let pool = pool(dir).await;
-        let writer = start(dir);
-        let mut writes = tokio::task::JoinSet::new();
-        for n in 0..30i64 {
-            let writer = writer.clone();
-            writes.spawn(async move { (n, writer.write(move |tx| insert(tx, n)).await.is_ok()) });
-        }
-        let answered = writes.join_all().await;
+        let answered = concurrent_writes(&start(dir), 30, insert).await;
         let stored = sqlx::query_scalar("SELECT n FROM t ORDER BY n")
             .fetch_all(&pool)
             .await
@@ -358,32 +367,22 @@ mod tests {
 
     #[tokio::test]
     async fn the_events_of_a_failed_write_are_forgotten_and_the_log_stays_gapless() {
-        use crate::ops::WriteTx;
-
         let dir = tempfile::tempdir().unwrap();
         let (pool, writer) = migrated(&dir).await;
-        let mut writes = tokio::task::JoinSet::new();
-        for n in 0..40u64 {
-            let writer = writer.clone();
-            writes.spawn(async move {
-                writer
-                    .write(move |tx| {
-                        Box::pin(async move {
-                            tx.append_events("tn", vec![event(n, n)], chrono::Utc::now())
-                                .await?;
-                            if n % 4 == 0 {
-                                // Fails after appending: its event must not reach the log.
-                                tx.0.execute("INSERT INTO missing_table VALUES (1)", &[])?;
-                            }
-                            Ok(())
-                        })
-                    })
-                    .await
-                    .is_ok()
-            });
-        }
-        let succeeded = writes.join_all().await.into_iter().filter(|ok| *ok).count();
-        assert_eq!(succeeded, 30);
+        let answered = concurrent_writes(&writer, 40, |tx, n| {
+            Box::pin(async move {
+                use crate::ops::WriteTx;
+                let events = vec![event(n as u64, n as u64)];
+                tx.append_events("tn", events, chrono::Utc::now()).await?;
+                if n % 4 == 0 {
+                    // Fails after appending: its event must not reach the log.
+                    tx.0.execute("INSERT INTO missing_table VALUES (1)", &[])?;
+                }
+                Ok(n)
+            })
+        })
+        .await;
+        assert_eq!(answered.iter().filter(|(_, ok)| *ok).count(), 30);
 
         let logged: Vec<(i64, String)> =
             sqlx::query_as("SELECT seq, payload FROM outbox WHERE tenant_id = 'tn' ORDER BY seq")
@@ -403,32 +402,24 @@ mod tests {
     /// outcomes of 40 writes (more than one statement takes) all land, in order.
     #[tokio::test]
     async fn a_groups_events_and_outcomes_span_several_inserts_in_order() {
-        use crate::ops::WriteTx;
-        use profilestore_core::batch::BatchOutcome;
-
         let dir = tempfile::tempdir().unwrap();
         let (pool, writer) = migrated(&dir).await;
-        let mut writes = tokio::task::JoinSet::new();
-        for n in 0..40u64 {
-            let writer = writer.clone();
-            writes.spawn(async move {
-                writer
-                    .write(move |tx| {
-                        Box::pin(async move {
-                            let count = if n == 0 { 75 } else { 0 };
-                            let events = (0..count).map(|index| event(index, index)).collect();
-                            let now = chrono::Utc::now();
-                            tx.append_events("tn", events, now).await?;
-                            let transid = format!("t{n}");
-                            tx.save_outcome("tn", &transid, &BatchOutcome::default(), now)
-                                .await
-                        })
-                    })
-                    .await
-                    .unwrap()
-            });
-        }
-        writes.join_all().await;
+        let answered = concurrent_writes(&writer, 40, |tx, n| {
+            Box::pin(async move {
+                use crate::ops::WriteTx;
+                use profilestore_core::batch::BatchOutcome;
+                let count = if n == 0 { 75 } else { 0 };
+                let events = (0..count).map(|index| event(index, index)).collect();
+                let now = chrono::Utc::now();
+                tx.append_events("tn", events, now).await?;
+                let transid = format!("t{n}");
+                tx.save_outcome("tn", &transid, &BatchOutcome::default(), now)
+                    .await?;
+                Ok(n)
+            })
+        })
+        .await;
+        assert!(answered.iter().all(|(_, ok)| *ok));
 
         let logged: Vec<(i64, String)> =
             sqlx::query_as("SELECT seq, payload FROM outbox WHERE tenant_id = 'tn' ORDER BY rowid")
