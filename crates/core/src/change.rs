@@ -121,38 +121,25 @@ pub fn differing<'a>(
     let (mut old, mut new) = (old.iter().peekable(), new.iter().peekable());
     std::iter::from_fn(move || {
         loop {
-            let pair = match (old.peek().copied(), new.peek().copied()) {
+            // Which map holds the next name: the one whose name comes first, or both.
+            let next = match (old.peek(), new.peek()) {
                 (None, None) => return None,
-                (Some((name, value)), None) => {
-                    old.next();
-                    (name, Some(value), None)
+                (Some(_), None) => Ordering::Less,
+                (None, Some(_)) => Ordering::Greater,
+                (Some((old_name, _)), Some((new_name, _))) => old_name.cmp(new_name),
+            };
+            match next {
+                Ordering::Less => return old.next().map(|(name, value)| (name, Some(value), None)),
+                Ordering::Greater => {
+                    return new.next().map(|(name, value)| (name, None, Some(value)));
                 }
-                (None, Some((name, value))) => {
-                    new.next();
-                    (name, None, Some(value))
-                }
-                (Some((old_name, old_value)), Some((new_name, new_value))) => {
-                    match old_name.cmp(new_name) {
-                        Ordering::Less => {
-                            old.next();
-                            (old_name, Some(old_value), None)
-                        }
-                        Ordering::Greater => {
-                            new.next();
-                            (new_name, None, Some(new_value))
-                        }
-                        Ordering::Equal => {
-                            old.next();
-                            new.next();
-                            if old_value == new_value {
-                                continue;
-                            }
-                            (old_name, Some(old_value), Some(new_value))
-                        }
+                Ordering::Equal => {
+                    let ((name, old_value), (_, new_value)) = (old.next()?, new.next()?);
+                    if old_value != new_value {
+                        return Some((name, Some(old_value), Some(new_value)));
                     }
                 }
-            };
-            return Some(pair);
+            }
         }
     })
 }

@@ -566,6 +566,21 @@ pub(crate) async fn test_store_with_tenant(dir: &tempfile::TempDir) -> (SqliteSt
     (store, tenant)
 }
 
+/// A customer's change event, told apart by its customer and version.
+#[cfg(test)]
+pub(crate) fn test_event(customer: u64, version: u64) -> profilestore_core::change::ChangeEvent {
+    use profilestore_core::change::{ChangeEvent, EventType, Subject};
+    ChangeEvent {
+        event_type: EventType::CustomerUpdated,
+        subject: Subject::Customer {
+            customer_id: format!("c{customer}"),
+        },
+        device_event: None,
+        changes: Vec::new(),
+        profile_version: version,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{SqliteStore, readers, test_store_with_tenant};

@@ -209,3 +209,65 @@ impl MultiRowInsert {
         &texts[rows - 1]
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sqlite::{SqliteStore, test_event};
+    use std::time::Duration;
+
+    /// A group's rows go in by statements of several rows each: 75 events of one write and the
+    /// outcomes of 40 writes (more than one statement takes of each) all land, in order.
+    #[tokio::test]
+    async fn a_groups_rows_span_several_inserts_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.db");
+        // Opening the store migrates the database.
+        drop(
+            SqliteStore::open(&format!("sqlite://{}", path.display()))
+                .await
+                .unwrap(),
+        );
+        let mut conn = Conn::open_read_write(&path, Duration::from_secs(5)).unwrap();
+        let now = chrono::Utc::now();
+        let mut pending = Pending::default();
+        pending.add_events(
+            "tn",
+            (0..75).map(|index| test_event(index, index)).collect(),
+            now,
+        );
+        for n in 0..40 {
+            let transid = format!("t{n}");
+            pending
+                .add_outcome("tn", &transid, &BatchOutcome::default(), now)
+                .unwrap();
+        }
+        assert_eq!(pending.write(&mut conn).unwrap(), ["tn"]);
+
+        let logged: Vec<(i64, String)> = conn
+            .query(
+                "SELECT seq, payload FROM outbox WHERE tenant_id = 'tn' ORDER BY rowid",
+                &[],
+                |row| Ok((row.int(0), row.text(1)?.to_owned())),
+            )
+            .unwrap();
+        assert_eq!(logged.len(), 75);
+        for (index, (seq, payload)) in logged.iter().enumerate() {
+            let document: serde_json::Value = serde_json::from_str(payload).unwrap();
+            assert_eq!(*seq, index as i64 + 1);
+            assert_eq!(document["seq"], *seq);
+            assert_eq!(document["profile_version"], index as u64);
+        }
+        let mut outcomes: Vec<String> = conn
+            .query(
+                "SELECT transid FROM write_outcomes WHERE tenant_id = 'tn'",
+                &[],
+                |row| Ok(row.text(0)?.to_owned()),
+            )
+            .unwrap();
+        outcomes.sort();
+        let mut expected: Vec<String> = (0..40).map(|n| format!("t{n}")).collect();
+        expected.sort();
+        assert_eq!(outcomes, expected);
+    }
+}

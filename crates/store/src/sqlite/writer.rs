@@ -351,20 +351,6 @@ mod tests {
         (pool, start(dir))
     }
 
-    /// A customer's change event, told apart by its customer and version.
-    fn event(customer: u64, version: u64) -> profilestore_core::change::ChangeEvent {
-        use profilestore_core::change::{ChangeEvent, EventType, Subject};
-        ChangeEvent {
-            event_type: EventType::CustomerUpdated,
-            subject: Subject::Customer {
-                customer_id: format!("c{customer}"),
-            },
-            device_event: None,
-            changes: Vec::new(),
-            profile_version: version,
-        }
-    }
-
     #[tokio::test]
     async fn the_events_of_a_failed_write_are_forgotten_and_the_log_stays_gapless() {
         let dir = tempfile::tempdir().unwrap();
@@ -372,7 +358,7 @@ mod tests {
         let answered = concurrent_writes(&writer, 40, |tx, n| {
             Box::pin(async move {
                 use crate::ops::WriteTx;
-                let events = vec![event(n as u64, n as u64)];
+                let events = vec![crate::sqlite::test_event(n as u64, n as u64)];
                 tx.append_events("tn", events, chrono::Utc::now()).await?;
                 if n % 4 == 0 {
                     // Fails after appending: its event must not reach the log.
@@ -396,52 +382,6 @@ mod tests {
             assert_eq!(document["seq"], *seq);
             assert_ne!(document["profile_version"].as_u64().unwrap() % 4, 0);
         }
-    }
-
-    /// A group's rows go in by statements of several rows each: 75 events of one write and the
-    /// outcomes of 40 writes (more than one statement takes) all land, in order.
-    #[tokio::test]
-    async fn a_groups_events_and_outcomes_span_several_inserts_in_order() {
-        let dir = tempfile::tempdir().unwrap();
-        let (pool, writer) = migrated(&dir).await;
-        let answered = concurrent_writes(&writer, 40, |tx, n| {
-            Box::pin(async move {
-                use crate::ops::WriteTx;
-                use profilestore_core::batch::BatchOutcome;
-                let count = if n == 0 { 75 } else { 0 };
-                let events = (0..count).map(|index| event(index, index)).collect();
-                let now = chrono::Utc::now();
-                tx.append_events("tn", events, now).await?;
-                let transid = format!("t{n}");
-                tx.save_outcome("tn", &transid, &BatchOutcome::default(), now)
-                    .await?;
-                Ok(n)
-            })
-        })
-        .await;
-        assert!(answered.iter().all(|(_, ok)| *ok));
-
-        let logged: Vec<(i64, String)> =
-            sqlx::query_as("SELECT seq, payload FROM outbox WHERE tenant_id = 'tn' ORDER BY rowid")
-                .fetch_all(&pool)
-                .await
-                .unwrap();
-        assert_eq!(logged.len(), 75);
-        for (index, (seq, payload)) in logged.iter().enumerate() {
-            let document: serde_json::Value = serde_json::from_str(payload).unwrap();
-            assert_eq!(*seq, index as i64 + 1);
-            assert_eq!(document["seq"], *seq);
-            assert_eq!(document["profile_version"], index as u64);
-        }
-        let mut outcomes: Vec<String> =
-            sqlx::query_scalar("SELECT transid FROM write_outcomes WHERE tenant_id = 'tn'")
-                .fetch_all(&pool)
-                .await
-                .unwrap();
-        outcomes.sort();
-        let mut expected: Vec<String> = (0..40).map(|n| format!("t{n}")).collect();
-        expected.sort();
-        assert_eq!(outcomes, expected);
     }
 
     /// The writes of one group share the definitions their transaction read; a definition one

@@ -6,8 +6,9 @@
 //! are written through core's `json_writer` (which says why).
 
 use super::codes::{Code, describe};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use crate::api::json_text;
+use axum::http::StatusCode;
+use axum::response::Response;
 use profilestore_core::DomainError;
 use profilestore_core::app_profile::AppProfile;
 use profilestore_core::app_profile::catalogue::{CATALOGUE, IDENTITY_ATTRIBUTES};
@@ -152,30 +153,17 @@ fn write_body<'a>(
     }
 }
 
-/// A JSON body with its status.
-fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
-    (
-        status,
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        body,
-    )
-        .into_response()
-}
-
 /// The answer to a write or delete: §3.1's envelope, with the HTTP status of its code.
 pub fn write_envelope(transid: &str, outcome: &BatchOutcome, not_found: NotFoundCode) -> Response {
     let body = write_body(transid, outcome, not_found);
-    json_response(body.code.status(), body.render())
+    json_text(body.code.status(), body.render())
 }
 
 /// The answer to a status lookup (§4.5) that found the write: its envelope again, with 200
 /// whatever the write's own code was (the lookup itself succeeded).
 pub fn write_status(transid: &str, outcome: &BatchOutcome) -> Response {
     let body = write_body(transid, outcome, NotFoundCode::Standard);
-    json_response(StatusCode::OK, body.render())
+    json_text(StatusCode::OK, body.render())
 }
 
 /// §3.3's envelope around the records of a successful read.
@@ -205,7 +193,7 @@ impl<'a> ReadEnvelope<'a> {
 
 /// §3.3: a successful read of `records`.
 pub fn read_envelope(transid: &str, records: Vec<ReadRecord<'_>>) -> Response {
-    json_response(StatusCode::OK, ReadEnvelope::new(transid, records).render())
+    json_text(StatusCode::OK, ReadEnvelope::new(transid, records).render())
 }
 
 /// One record of a read: a profile's attributes and its links.

@@ -1,9 +1,10 @@
 //! The SDK's wire format (reference §8.4): camelCase bodies, `{status, code, description}`
 //! answers with `code` "0" on success, and the numeric error codes the SDKs map.
 
+use crate::api::json_text;
 use crate::api::sdk::jwt::TokenError;
 use axum::Json;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use profilestore_core::DomainError;
 use profilestore_core::app_profile::AppProfileKey;
@@ -119,14 +120,7 @@ pub fn success_with(write: impl FnOnce(&mut JsonWriter)) -> Response {
     json.raw(r#"{"status":"Success","code":"0","description":"Success""#);
     write(&mut json);
     json.raw("}");
-    (
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        json.into_bytes(),
-    )
-        .into_response()
+    json_text(StatusCode::OK, json.into_bytes())
 }
 
 /// Writes the members of `fields` (an object) as `,"key":value` each.
@@ -247,7 +241,10 @@ mod tests {
         let fields = json!({"os": "ios", "a \"quoted\" key": [1, {"b": null}], "n": 2.5});
         let response = success(fields);
         assert_eq!(response.status(), StatusCode::OK);
-        assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
+        assert_eq!(
+            response.headers()[axum::http::header::CONTENT_TYPE],
+            "application/json"
+        );
         assert_eq!(
             body_of(response).await,
             json!({"status": "Success", "code": "0", "description": "Success",
