@@ -184,3 +184,132 @@ async fn customers_of_schema_10_survive_their_rekeying() {
         "the other tenant's C-1 is untouched"
     );
 }
+
+/// App profiles, typed values and write outcomes written under schema 11 (keyed tenant first)
+/// are found the same way once schema 12 keys them by what tells their rows apart first: two
+/// tenants holding the same user, device, customer and transaction ids stay apart.
+#[tokio::test]
+async fn installs_values_and_outcomes_of_schema_11_survive_their_rekeying() {
+    use profilestore_core::ids::{AppId, CustomerId, DeviceId, UserId};
+    use profilestore_store::model::AppProfileSelector;
+
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("old.db").display());
+    let now = Utc::now();
+    let old = database_at_schema(&url, 12).await;
+    for (tenant, app, user, device) in [
+        ("tn_a", "app1", "u1", "d2"),
+        ("tn_b", "app1", "u1", "d1"),
+        ("tn_a", "app1", "u1", "d1"),
+        ("tn_a", "app2", "u1", "d1"),
+        ("tn_a", "app1", "u0", "d1"),
+    ] {
+        let attributes = serde_json::json!({ "osName": format!("{tenant}/{app}") }).to_string();
+        sqlx::query(
+            "INSERT INTO app_profiles (tenant_id, app_id, user_id, device_id, attributes, version, \
+             created_at, updated_at, last_contact) VALUES (?, ?, ?, ?, ?, 1, 0, 0, ?)",
+        )
+        .bind(tenant)
+        .bind(app)
+        .bind(user)
+        .bind(device)
+        .bind(attributes)
+        .bind(now.timestamp_millis())
+        .execute(&old)
+        .await
+        .unwrap();
+    }
+    // Each tenant's outcome of transaction t-1 tells them apart: tn_a's has no record, tn_b's one.
+    let one_record = profilestore_core::batch::BatchOutcome {
+        records: vec![profilestore_core::batch::RecordOutcome {
+            record: Default::default(),
+            error: None,
+        }],
+    };
+    for (tenant, outcome) in [("tn_a", Default::default()), ("tn_b", one_record.clone())] {
+        sqlx::query(
+            "INSERT INTO customers (tenant_id, customer_id, attributes, version, created_at, \
+             updated_at) VALUES (?, 'C-1', '{}', 1, 0, 0)",
+        )
+        .bind(tenant)
+        .execute(&old)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO customer_values (tenant_id, attribute_id, customer_id, sort_key, is_unique) \
+             VALUES (?, 1001, 'C-1', x'01', 0)",
+        )
+        .bind(tenant)
+        .execute(&old)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO write_outcomes (tenant_id, transid, outcome, expires_at) \
+             VALUES (?, 't-1', ?, ?)",
+        )
+        .bind(tenant)
+        .bind(serde_json::to_string(&outcome).unwrap())
+        .bind((now + Duration::hours(1)).timestamp_millis())
+        .execute(&old)
+        .await
+        .unwrap();
+    }
+    old.close().await;
+
+    let store = SqliteStore::open(&url).await.unwrap();
+    let app1 = AppId::parse("app1").unwrap();
+    let installs = |profiles: Vec<profilestore_core::app_profile::AppProfile>| -> Vec<String> {
+        profiles
+            .iter()
+            .map(|p| {
+                format!(
+                    "{}/{}={}",
+                    p.key.user_id, p.key.device_id, p.attributes["osName"]
+                )
+            })
+            .collect()
+    };
+    let of_user = store
+        .find_app_profiles(
+            "tn_a",
+            &app1,
+            &AppProfileSelector::User(UserId::parse("u1").unwrap()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(installs(of_user), ["u1/d1=tn_a/app1", "u1/d2=tn_a/app1"]);
+    let one = store
+        .find_app_profiles(
+            "tn_b",
+            &app1,
+            &AppProfileSelector::Device {
+                user_id: UserId::parse("u1").unwrap(),
+                device_id: DeviceId::parse("d1").unwrap(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(installs(one), ["u1/d1=tn_b/app1"]);
+
+    for (tenant, records) in [("tn_a", 0), ("tn_b", 1)] {
+        let outcome = store.write_outcome(tenant, "t-1").await.unwrap().unwrap();
+        assert_eq!(outcome.records.len(), records, "{tenant}");
+    }
+
+    // Deleting tn_a's C-1 removes its typed value and leaves tn_b's.
+    let deleted = store
+        .delete_customers(
+            "tn_a",
+            "t-2",
+            vec![(Default::default(), Ok(CustomerId::parse("C-1").unwrap()))],
+        )
+        .await
+        .unwrap();
+    assert!(deleted.records[0].error.is_none());
+    let values = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let left: Vec<String> = sqlx::query_scalar("SELECT tenant_id FROM customer_values")
+        .fetch_all(&values)
+        .await
+        .unwrap();
+    assert_eq!(left, ["tn_b"]);
+}
