@@ -6,7 +6,7 @@ use crate::attribute::{
     AttributeValue, RawAttribute, check_custom_name, check_email, check_msisdn, check_text,
     normalise_flag,
 };
-use crate::change::{ChangeEvent, EventType, Subject, diff, differing};
+use crate::change::{AttributeChange, ChangeEvent, EventType, Subject, diff};
 use crate::error::ProfileKind;
 use crate::ids::CustomerId;
 use crate::schema::{AttributeDefinition, Schema, StoredValue, TypedValue};
@@ -251,17 +251,16 @@ pub fn unique_values(profile: &CustomerProfile, schema: &Schema) -> Vec<StoredVa
         .collect()
 }
 
-/// How the typed index entries move from `before` to `after` (both under `schema`): the
-/// attribute ids whose entry goes, and the entries to write. Only attributes whose text
-/// differs are typed again: a write that changes one value of a profile with ten costs one
-/// parse, not twenty.
-pub fn stored_value_changes(
-    before: &CustomerProfile,
-    after: &CustomerProfile,
+/// How the typed index entries move with the attributes that changed (name, value before,
+/// value after): the attribute ids whose entry goes, and the entries to write. Only attributes
+/// whose text differs are typed again: a write that changes one value of a profile with ten
+/// costs one parse, not twenty.
+pub fn stored_value_changes<'a>(
+    changed: impl Iterator<Item = (&'a String, Option<&'a String>, Option<&'a String>)>,
     schema: &Schema,
 ) -> (Vec<i64>, Vec<StoredValue>) {
     let (mut removed, mut written) = (Vec::new(), Vec::new());
-    for (name, old, new) in differing(&before.attributes, &after.attributes) {
+    for (name, old, new) in changed {
         let Some(definition) = schema.get(name) else {
             continue;
         };
@@ -404,32 +403,100 @@ pub fn create(
     Ok((profile, event))
 }
 
-/// Applies a partial update to an existing customer profile. No event when nothing changed.
+/// A partial update of a stored profile, checked and not applied yet: the attributes whose
+/// value it changes, in name order, each with its value before and after.
+///
+/// Built from the patch alone and applied in place, so that a write neither copies the stored
+/// profile nor compares every attribute of the two copies (~3k instructions a record of a
+/// batch, callgrind); the store checks it (unique values) before applying it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerUpdate {
+    changes: Vec<AttributeChange>,
+}
+
+/// Checks a partial update of an existing customer profile: `None` when it changes nothing.
 pub fn update(
     existing: Option<&CustomerProfile>,
     patch: &CustomerPatch,
-    now: DateTime<Utc>,
-) -> Result<(CustomerProfile, Option<ChangeEvent>), DomainError> {
+) -> Result<Option<CustomerUpdate>, DomainError> {
     let existing = existing.ok_or(DomainError::NotFound {
         kind: ProfileKind::Customer,
     })?;
-    let mut profile = existing.clone();
-    patch.apply_to(&mut profile.attributes);
-    check_size(&profile.attributes)?;
-    let changes = diff(&existing.attributes, &profile.attributes);
+    // A patch names each attribute once (`parse` keeps the last value of a name given twice).
+    let mut changes: Vec<AttributeChange> = patch
+        .changes
+        .iter()
+        .filter_map(|(name, value)| {
+            let old = existing.attributes.get(name);
+            (old != value.as_ref()).then(|| AttributeChange {
+                attribute: name.clone(),
+                old: old.cloned(),
+                new: value.clone(),
+            })
+        })
+        .collect();
     if changes.is_empty() {
-        return Ok((profile, None));
+        return Ok(None);
     }
-    profile.version += 1;
-    profile.updated_at = now;
-    let event = ChangeEvent {
-        event_type: EventType::CustomerUpdated,
-        subject: profile.subject(),
-        device_event: None,
-        changes,
-        profile_version: profile.version,
-    };
-    Ok((profile, Some(event)))
+    changes.sort_unstable_by(|a, b| a.attribute.cmp(&b.attribute));
+    let update = CustomerUpdate { changes };
+    let added = update.changes.iter().filter(|c| c.old.is_none()).count();
+    let removed = update.changes.iter().filter(|c| c.new.is_none()).count();
+    if existing.attributes.len() + added - removed > MAX_CUSTOM_ATTRIBUTES {
+        // Near the limit only: which names are custom is known from the updated map.
+        let mut attributes = existing.attributes.clone();
+        update.apply_to(&mut attributes);
+        check_size(&attributes)?;
+    }
+    Ok(Some(update))
+}
+
+impl CustomerUpdate {
+    /// Applies the update to the profile it was checked against; its event.
+    pub fn apply(self, profile: &mut CustomerProfile, now: DateTime<Utc>) -> ChangeEvent {
+        self.apply_to(&mut profile.attributes);
+        profile.version += 1;
+        profile.updated_at = now;
+        ChangeEvent {
+            event_type: EventType::CustomerUpdated,
+            subject: profile.subject(),
+            device_event: None,
+            changes: self.changes,
+            profile_version: profile.version,
+        }
+    }
+
+    fn apply_to(&self, attributes: &mut BTreeMap<String, String>) {
+        for change in &self.changes {
+            match &change.new {
+                Some(value) => attributes.insert(change.attribute.clone(), value.clone()),
+                None => attributes.remove(&change.attribute),
+            };
+        }
+    }
+
+    /// How the profile's typed index entries move (see [`stored_value_changes`]).
+    pub fn stored_value_changes(&self, schema: &Schema) -> (Vec<i64>, Vec<StoredValue>) {
+        stored_value_changes(self.changed(), schema)
+    }
+
+    /// The entries of the unique attributes this update gives a value (what it checks for
+    /// duplicates: the values it keeps were checked when they were written).
+    pub fn unique_values(&self, schema: &Schema) -> Vec<StoredValue> {
+        self.changes
+            .iter()
+            .filter_map(|change| {
+                let definition = schema.get(&change.attribute).filter(|d| d.unique)?;
+                stored_value(definition, &change.attribute, change.new.as_ref()?)
+            })
+            .collect()
+    }
+
+    fn changed(&self) -> impl Iterator<Item = (&String, Option<&String>, Option<&String>)> {
+        self.changes
+            .iter()
+            .map(|change| (&change.attribute, change.old.as_ref(), change.new.as_ref()))
+    }
 }
 
 /// Deletes a customer profile. Its app profiles are unlinked by the caller, not deleted.

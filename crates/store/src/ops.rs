@@ -11,7 +11,7 @@ use profilestore_core::app_profile::{self, AppProfile, AppProfileKey};
 use profilestore_core::batch::BatchOutcome;
 use profilestore_core::change::ChangeEvent;
 use profilestore_core::customer::{
-    self, CustomerPatch, CustomerProfile, stored_value_changes, stored_values, unique_values,
+    self, CustomerPatch, CustomerProfile, stored_values, unique_values,
 };
 use profilestore_core::error::ProfileKind;
 use profilestore_core::ids::{AppId, CustomerId, DeviceId};
@@ -225,20 +225,25 @@ async fn apply_customer(
         Err(refused) => return Ok(Err(refused)),
     };
     let existing = stored.get(&patch.customer_id);
-    let applied = match mode {
-        WriteMode::Create => {
-            customer::create(existing, &patch, schema, now).map(|(p, e)| (p, Some(e)))
+    let decided = match mode {
+        WriteMode::Create => customer::create(existing, &patch, schema, now)
+            .map(|(profile, event)| Some(Decided::Created(profile, event))),
+        WriteMode::Update => {
+            customer::update(existing, &patch).map(|update| update.map(Decided::Updated))
         }
-        WriteMode::Update => customer::update(existing, &patch, now),
     };
-    let (profile, event) = match applied {
-        Ok(applied) => applied,
+    let decided = match decided {
+        Ok(Some(decided)) => decided,
+        Ok(None) => return Ok(Ok(())),
         Err(refused) => return Ok(Err(refused)),
     };
-    let Some(event) = event else {
-        return Ok(Ok(()));
+    let unique = match &decided {
+        Decided::Created(profile, _) => unique_values(profile, schema),
+        Decided::Updated(update) => update.unique_values(schema),
     };
-    if let Some(attribute) = duplicate_unique_value(tx, tenant, &profile, schema).await? {
+    if let Some(attribute) =
+        duplicate_unique_value(tx, tenant, &patch.customer_id, unique, schema).await?
+    {
         return Ok(Err(DomainError::DuplicateValue { attribute }));
     }
     let unregistered: Vec<String> = patch
@@ -251,12 +256,32 @@ async fn apply_customer(
         tx.put_definition(tenant, &definition).await?;
         Arc::make_mut(schema).insert(definition);
     }
-    // Entries written before a definition this write registered are not known to be in step.
-    let in_step = existing.filter(|_| !schema_grew);
-    save_customer_over(tx, tenant, in_step, &profile, schema).await?;
-    stored.insert(profile.customer_id.clone(), profile);
+    let (profile, event, moved) = match decided {
+        Decided::Created(profile, event) => {
+            let profile = stored.entry(patch.customer_id).insert_entry(profile);
+            (&*profile.into_mut(), event, None)
+        }
+        Decided::Updated(update) => {
+            // Entries written before a definition this write registered are not known to be
+            // in step: they are all written again.
+            let moved = (!schema_grew).then(|| update.stored_value_changes(schema));
+            let profile = stored
+                .get_mut(&patch.customer_id)
+                .expect("an update is decided over a stored profile");
+            let event = update.apply(profile, now);
+            (&*profile, event, moved)
+        }
+    };
+    tx.put_customer(tenant, profile).await?;
+    save_stored_values(tx, tenant, profile, schema, moved).await?;
     events.push(event);
     Ok(Ok(()))
+}
+
+/// What a customer write decided: a new profile, or an update of the stored one.
+enum Decided {
+    Created(CustomerProfile, ChangeEvent),
+    Updated(customer::CustomerUpdate),
 }
 
 /// Writes a customer row and its typed index entries together.
@@ -266,28 +291,27 @@ pub(crate) async fn save_customer(
     profile: &CustomerProfile,
     schema: &Schema,
 ) -> StoreResult<()> {
-    save_customer_over(tx, tenant, None, profile, schema).await
+    tx.put_customer(tenant, profile).await?;
+    save_stored_values(tx, tenant, profile, schema, None).await
 }
 
-/// As [`save_customer`], over `stored`: the profile as it is in the store, whose index entries
-/// were written under this same schema. Only the entries that moved are written, so a write
-/// that changes the name costs one statement and one that changes a balance two, not one per
-/// custom value and one more.
-async fn save_customer_over(
+/// Writes a profile's typed index entries: with `moved` (the entries that went and the ones to
+/// write, of a write over entries written under this same schema), only those, so a write
+/// that changes the name costs no statement and one that changes a balance one; without, all
+/// of them in place of the stored ones.
+async fn save_stored_values(
     tx: &mut dyn WriteTx,
     tenant: &str,
-    stored: Option<&CustomerProfile>,
     profile: &CustomerProfile,
     schema: &Schema,
+    moved: Option<(Vec<i64>, Vec<StoredValue>)>,
 ) -> StoreResult<()> {
-    tx.put_customer(tenant, profile).await?;
-    let Some(stored) = stored else {
+    let Some((removed, written)) = moved else {
         let values = stored_values(profile, schema);
         return tx
             .replace_stored_values(tenant, &profile.customer_id, &values)
             .await;
     };
-    let (removed, written) = stored_value_changes(stored, profile, schema);
     for attribute_id in removed {
         tx.remove_stored_value(tenant, &profile.customer_id, attribute_id)
             .await?;
@@ -299,18 +323,19 @@ async fn save_customer_over(
     Ok(())
 }
 
-/// The name of the first unique attribute whose value another customer already holds.
+/// The name of the first unique attribute among `values` that another customer holds.
 async fn duplicate_unique_value(
     tx: &mut dyn WriteTx,
     tenant: &str,
-    profile: &CustomerProfile,
+    customer: &CustomerId,
+    values: Vec<StoredValue>,
     schema: &Schema,
 ) -> StoreResult<Option<String>> {
-    for value in unique_values(profile, schema) {
+    for value in values {
         if let Some(holder) = tx
             .unique_holder(tenant, value.attribute_id, &value.sort_key)
             .await?
-            && holder != profile.customer_id.as_str()
+            && holder != customer.as_str()
         {
             return Ok(schema.by_id(value.attribute_id).map(|d| d.name.clone()));
         }

@@ -100,8 +100,10 @@ fn stored_value_changes_are_the_difference_of_the_full_entries() {
             text("name", "Bea"),
         ],
     );
-    let (after, _) = update(Some(&before), &change, Utc::now()).unwrap();
-    let (removed, written) = stored_value_changes(&before, &after, &schema());
+    let update = update(Some(&before), &change).unwrap().unwrap();
+    let (removed, written) = update.stored_value_changes(&schema());
+    let mut after = before.clone();
+    update.apply(&mut after, Utc::now());
     let (old, new) = (
         stored_values(&before, &schema()),
         stored_values(&after, &schema()),
@@ -158,9 +160,11 @@ fn an_implicit_attribute_has_no_entry_until_a_definition_adopts_it() {
     };
     assert_eq!(entries(&before, &open), vec![1001]);
     let renamed = CustomerPatch::parse(id("C-1"), vec![text("nickname", "Bea")], &open).unwrap();
-    let (after, _) = update(Some(&before), &renamed, Utc::now()).unwrap();
+    let update = update(Some(&before), &renamed).unwrap().unwrap();
+    let mut after = before.clone();
+    update.clone().apply(&mut after, Utc::now());
     assert_eq!(
-        stored_value_changes(&before, &after, &open),
+        update.stored_value_changes(&open),
         (vec![], vec![]),
         "changing an implicit value moves no entry"
     );
@@ -237,27 +241,73 @@ fn create_twice_is_already_exists() {
 fn update_is_partial_and_silent_when_nothing_changes() {
     let created = patch("C-1", vec![text("name", "Ann"), text("city", "Leeds")]);
     let (profile, _) = create(None, &created, &schema(), Utc::now()).unwrap();
-    let same = patch("C-1", vec![text("name", "Ann")]);
-    let (unchanged, event) = update(Some(&profile), &same, Utc::now()).unwrap();
-    assert!(event.is_none());
-    assert_eq!(unchanged.version, 1);
+    let same = patch("C-1", vec![text("name", "Ann"), text("city", "Leeds")]);
+    assert_eq!(update(Some(&profile), &same).unwrap(), None);
 
+    // Out of name order, with one unchanged value and a new attribute.
     let rename = patch(
         "C-1",
-        vec![text("name", "Bea"), ("city".into(), AttributeValue::Clear)],
+        vec![
+            text("name", "Bea"),
+            text("balance", "12.50"),
+            ("city".into(), AttributeValue::Clear),
+            text("sms", "1"),
+        ],
     );
-    let (updated, event) = update(Some(&profile), &rename, Utc::now()).unwrap();
-    let event = event.unwrap();
+    let mut updated = profile.clone();
+    let now = Utc::now();
+    let event = update(Some(&profile), &rename)
+        .unwrap()
+        .unwrap()
+        .apply(&mut updated, now);
     assert_eq!(updated.version, 2);
+    assert_eq!(updated.updated_at, now);
     assert_eq!(updated.attributes.get("city"), None);
-    assert_eq!(event.changes.len(), 2);
+    assert!(updated.attributes.contains_key("balance"));
+    assert_eq!(updated.attributes["name"], "Bea");
+    assert_eq!(event.profile_version, 2);
+    // The event is what a comparison of the two profiles finds, in name order.
+    assert_eq!(
+        event.changes,
+        crate::change::diff(&profile.attributes, &updated.attributes)
+    );
+    assert_eq!(
+        event
+            .changes
+            .iter()
+            .map(|c| c.attribute.as_str())
+            .collect::<Vec<_>>(),
+        ["balance", "city", "name", "sms"]
+    );
+}
+
+#[test]
+fn an_update_is_held_to_the_limit_of_custom_attributes() {
+    let full: Vec<_> = (0..MAX_CUSTOM_ATTRIBUTES)
+        .map(|n| text(&format!("own{n}"), "v"))
+        .collect();
+    let open = Schema::new(Vec::new());
+    let created = CustomerPatch::parse(id("C-1"), full, &open).unwrap();
+    let (profile, _) = create(None, &created, &open, Utc::now()).unwrap();
+    // A default attribute does not count; one more custom attribute does, unless another goes.
+    let named = patch("C-1", vec![text("name", "Ann")]);
+    assert!(update(Some(&profile), &named).unwrap().is_some());
+    let one_more = CustomerPatch::parse(id("C-1"), vec![text("extra", "v")], &open).unwrap();
+    assert!(update(Some(&profile), &one_more).is_err());
+    let swapped = CustomerPatch::parse(
+        id("C-1"),
+        vec![text("extra", "v"), ("own0".into(), AttributeValue::Clear)],
+        &open,
+    )
+    .unwrap();
+    assert!(update(Some(&profile), &swapped).unwrap().is_some());
 }
 
 #[test]
 fn update_of_missing_customer_is_not_found() {
     let patch = patch("C-9", vec![]);
     assert!(matches!(
-        update(None, &patch, Utc::now()),
+        update(None, &patch),
         Err(DomainError::NotFound { .. })
     ));
 }
