@@ -274,6 +274,20 @@ pub async fn unique_values_are_refused_on_write_and_found_by_value(store: Arc<dy
         vec![customer("C-1", &[("account", "A-1")])],
     )
     .await;
+    // An update is checked on the unique values it gives, kept ones or not.
+    create_customers(
+        &*store,
+        &acme.tenant_id,
+        vec![customer("C-3", &[("account", "A-3")])],
+    )
+    .await;
+    let taken_by_update = update_customers(
+        &*store,
+        &acme.tenant_id,
+        vec![customer("C-3", &[("account", "A-1"), ("name", "Cy")])],
+    )
+    .await;
+    let c3 = get_customer(&*store, &acme.tenant_id, "C-3").await.unwrap();
     let key = TypedValue::String("A-1".into()).sort_key();
     let found = store
         .find_customers_by_value(&acme.tenant_id, account.id, &key)
@@ -287,6 +301,17 @@ pub async fn unique_values_are_refused_on_write_and_found_by_value(store: Arc<dy
         })]
     );
     assert_eq!(errors(&same_customer), [None]);
+    assert_eq!(
+        errors(&taken_by_update),
+        [Some(DomainError::DuplicateValue {
+            attribute: "account".into()
+        })]
+    );
+    assert_eq!(
+        c3.attributes["account"], "A-3",
+        "the refused update changed nothing"
+    );
+    assert_eq!(c3.attributes.get("name"), None);
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].customer_id.as_str(), "C-1");
 }
