@@ -1,4 +1,9 @@
-//! A profile's stored attributes (a JSON object of strings) decoded into its map.
+//! A profile's stored attributes: a JSON object of strings, encoded from its map and decoded
+//! into it.
+//!
+//! Encoded through core's JSON writer into a buffer sized for the whole object: serde's map
+//! serialization grew its buffer three times for an install's ~600 bytes and escaped every
+//! name through its state machine. The text is the same, byte for byte.
 //!
 //! The column is written from a `BTreeMap`, so its names come in order. Collected in that
 //! order and built bottom up (what `BTreeMap`'s `FromIterator` does with sorted pairs), the
@@ -7,9 +12,30 @@
 //! order still decode right (they are sorted first), and a repeated name keeps its last value,
 //! as inserting did.
 
+use profilestore_core::json_writer::JsonWriter;
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use std::collections::BTreeMap;
 use std::fmt;
+
+pub(crate) fn encode(attributes: &BTreeMap<String, String>) -> String {
+    // Each member's quotes, colon and comma; escapes are rare and grow the buffer if any.
+    let size: usize = attributes
+        .iter()
+        .map(|(name, value)| name.len() + value.len() + 6)
+        .sum();
+    let mut json = JsonWriter::with_capacity(size + 2);
+    json.raw("{");
+    for (index, (name, value)) in attributes.iter().enumerate() {
+        if index > 0 {
+            json.raw(",");
+        }
+        json.string(name);
+        json.raw(":");
+        json.string(value);
+    }
+    json.raw("}");
+    json.into_string()
+}
 
 pub(crate) fn decode(json: &str) -> serde_json::Result<BTreeMap<String, String>> {
     let InOrder(pairs) = serde_json::from_str(json)?;
@@ -57,6 +83,28 @@ mod tests {
         ] {
             let expected: BTreeMap<String, String> = serde_json::from_str(json).unwrap();
             assert_eq!(decode(json).unwrap(), expected, "{json}");
+        }
+    }
+
+    #[test]
+    fn encodes_what_serdes_map_encoding_gives_and_decodes_back() {
+        let maps: [&[(&str, &str)]; 3] = [
+            &[],
+            &[("a", "1")],
+            &[
+                ("b", "\"quoted\" \\ back"),
+                ("c", "line\nfeed \u{1} é 漢 /"),
+                ("a", ""),
+            ],
+        ];
+        for pairs in maps {
+            let map: BTreeMap<String, String> = pairs
+                .iter()
+                .map(|(name, value)| (name.to_string(), value.to_string()))
+                .collect();
+            let json = encode(&map);
+            assert_eq!(json, serde_json::to_string(&map).unwrap());
+            assert_eq!(decode(&json).unwrap(), map);
         }
     }
 

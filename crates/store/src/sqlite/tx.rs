@@ -2,6 +2,7 @@
 //! run through the C API on the writer's thread: every method completes without waiting, so
 //! the group writer can drive the (async, backend-neutral) batch operations by polling once.
 
+use super::attribute_map;
 use super::pending::{Mark, Pending};
 use super::raw::Conn;
 use super::rows::{
@@ -83,7 +84,7 @@ impl WriteTx for SqliteTx<'_> {
     }
 
     async fn put_customer(&mut self, tenant: &str, profile: &CustomerProfile) -> StoreResult<()> {
-        let attributes = serde_json::to_string(&profile.attributes)?;
+        let attributes = attribute_map::encode(&profile.attributes);
         let (email, msisdn) = (profile.email_key(), profile.msisdn_key());
         // Most updates keep the email and msisdn: an UPDATE that does not name them leaves
         // their indexes alone (SQLite rewrites an index whenever its column is SET, even to
@@ -323,7 +324,7 @@ impl WriteTx for SqliteTx<'_> {
         profile: &AppProfile,
         contact: Option<DateTime<Utc>>,
     ) -> StoreResult<()> {
-        let attributes = serde_json::to_string(&profile.attributes)?;
+        let attributes = attribute_map::encode(&profile.attributes);
         // As for customers: an update keeping the link and push id leaves their indexes alone;
         // the contact is recorded apart, and only when it moved (see touch_app_profile).
         let kept = self.0.execute(
