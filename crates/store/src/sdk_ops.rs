@@ -128,7 +128,7 @@ pub(crate) async fn sdk_write(
                 return Ok(Err(not_found()));
             };
             if existing.key.user_id == user_id {
-                sdk::apply_readings(&existing, &Default::default(), &ctx)
+                sdk::apply_readings(existing, &Default::default(), &ctx)
             } else {
                 let target = AppProfileKey {
                     user_id: user_id.clone(),
@@ -177,7 +177,7 @@ pub(crate) async fn sdk_write(
             };
             let platform = sdk::platform_of(&existing);
             ignored = sdk::filter_readings(&request.policy, platform, &mut patch);
-            sdk::apply_readings(&existing, &patch, &ctx)
+            sdk::apply_readings(existing, &patch, &ctx)
         }
     };
     // The calling install: written with its contact when it changed; every call is a contact,

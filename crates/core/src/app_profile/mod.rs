@@ -180,6 +180,13 @@ impl AppProfilePatch {
             };
         }
     }
+
+    /// As [`apply_to`](Self::apply_to), keeping what each write replaced.
+    fn apply_to_changing(&self, attributes: &mut sdk::Changing<'_>) {
+        for (key, value) in &self.changes {
+            attributes.set(key, value.clone());
+        }
+    }
 }
 
 fn normalise(
