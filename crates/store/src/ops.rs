@@ -16,7 +16,6 @@ use profilestore_core::customer::{
 use profilestore_core::error::ProfileKind;
 use profilestore_core::ids::{AppId, CustomerId, DeviceId};
 use profilestore_core::schema::{AttributeDefinition, Schema, StoredValue};
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// How long a write's outcome stays retrievable through the status endpoint.
@@ -182,7 +181,7 @@ pub(crate) async fn write_customers(
         .filter_map(|(_, parsed)| parsed.as_ref().ok())
         .map(|input| input.customer_id.clone())
         .collect();
-    let mut stored: HashMap<CustomerId, CustomerProfile> = tx
+    let mut stored: foldhash::HashMap<CustomerId, CustomerProfile> = tx
         .customers(tenant, &ids)
         .await?
         .into_iter()
@@ -216,7 +215,7 @@ async fn apply_customer(
     batch: &Batch<'_>,
     input: CustomerInput,
     schema: &mut Arc<Schema>,
-    stored: &mut HashMap<CustomerId, CustomerProfile>,
+    stored: &mut foldhash::HashMap<CustomerId, CustomerProfile>,
     events: &mut Vec<ChangeEvent>,
 ) -> RecordResult {
     let Batch { tenant, mode, now } = *batch;

@@ -12,12 +12,10 @@ pub mod types;
 pub use definition::{AttributeDefinition, Constraints, FieldError};
 pub use types::{AttributeType, TypedValue};
 
-use std::collections::HashMap;
-
 /// A tenant's attribute definitions (active and retired), by name.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Schema {
-    by_name: HashMap<String, AttributeDefinition>,
+    by_name: foldhash::HashMap<String, AttributeDefinition>,
 }
 
 impl Schema {
