@@ -144,6 +144,56 @@ pub fn differing<'a>(
     })
 }
 
+/// An attribute map being changed in place, keeping what each write replaced, so that the
+/// change's event needs no copy of the map to compare with (an SDK profile update cloned its
+/// install's ~15 attributes and compared both maps whole, ~4k instructions, callgrind).
+pub(crate) struct Changing<'a> {
+    attributes: &'a mut BTreeMap<String, String>,
+    changes: Vec<AttributeChange>,
+}
+
+impl<'a> Changing<'a> {
+    pub(crate) fn new(attributes: &'a mut BTreeMap<String, String>) -> Self {
+        Changing {
+            attributes,
+            changes: Vec::new(),
+        }
+    }
+
+    /// Sets (`Some`) or clears (`None`) one attribute.
+    pub(crate) fn set(&mut self, key: &str, new: Option<String>) {
+        if self.attributes.get(key) == new.as_ref() {
+            return;
+        }
+        let old = match &new {
+            Some(value) => self.attributes.insert(key.to_owned(), value.clone()),
+            None => self.attributes.remove(key),
+        };
+        match self
+            .changes
+            .iter_mut()
+            .find(|change| change.attribute == key)
+        {
+            // Written again: the change runs from the first old value to the last new one.
+            Some(earlier) => earlier.new = new,
+            None => self.changes.push(AttributeChange {
+                attribute: key.to_owned(),
+                old,
+                new,
+            }),
+        }
+    }
+
+    /// The attributes that moved, in name order: what [`diff`] of the map before and after
+    /// gives.
+    pub(crate) fn finish(self) -> Vec<AttributeChange> {
+        let mut changes = self.changes;
+        changes.retain(|change| change.old != change.new);
+        changes.sort_unstable_by(|a, b| a.attribute.cmp(&b.attribute));
+        changes
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -228,5 +278,28 @@ mod tests {
             json,
             format!("\"{}\"", EventType::AppProfileLinked.as_str())
         );
+    }
+
+    /// The changes kept while changing in place are what comparing the maps before and after
+    /// gives: an attribute written twice runs from its first value to its last, one written
+    /// back to its value is no change, and they come in name order.
+    #[test]
+    fn changing_in_place_keeps_what_a_comparison_of_both_maps_finds() {
+        let before = map(&[("b", "1"), ("c", "2"), ("d", "3")]);
+        let mut attributes = before.clone();
+        let mut changing = Changing::new(&mut attributes);
+        changing.set("d", Some("4".to_owned()));
+        changing.set("a", Some("0".to_owned()));
+        changing.set("c", None);
+        changing.set("b", Some("9".to_owned()));
+        changing.set("b", Some("1".to_owned()));
+        changing.set("d", Some("5".to_owned()));
+        changing.set("e", None);
+        let changes = changing.finish();
+        assert_eq!(changes, diff(&before, &attributes));
+        let names: Vec<&str> = changes.iter().map(|c| c.attribute.as_str()).collect();
+        assert_eq!(names, ["a", "c", "d"]);
+        assert_eq!(changes[2].old.as_deref(), Some("3"));
+        assert_eq!(changes[2].new.as_deref(), Some("5"));
     }
 }

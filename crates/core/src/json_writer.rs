@@ -80,7 +80,6 @@ impl JsonWriter {
     }
 }
 
-/// What JSON requires to be escaped in a string (RFC 8259 §7), as serde_json escapes it.
 /// Whether `bytes` hold a byte JSON escapes (a control character, a quote, a backslash).
 ///
 /// Eight bytes at a time, as one word: a byte by byte scan was most of the cost of writing a
@@ -113,6 +112,7 @@ fn word_needs_escape(word: u64) -> bool {
     control | quote | backslash != 0
 }
 
+/// What JSON requires to be escaped in a string (RFC 8259 §7), as serde_json escapes it.
 #[inline]
 fn byte_needs_escape(byte: u8) -> bool {
     byte < 0x20 || byte == b'"' || byte == b'\\'

@@ -8,7 +8,7 @@ use crate::DomainError;
 use crate::attribute::{
     AttributeValue, RawAttribute, check_integer, check_text, normalise_bool_word, normalise_flag,
 };
-use crate::change::{AttributeChange, ChangeEvent, EventType, Subject, diff};
+use crate::change::{AttributeChange, ChangeEvent, Changing, EventType, Subject, diff};
 use crate::error::ProfileKind;
 use crate::ids::{AppId, CustomerId, DeviceId, UserId};
 use catalogue::{AttributeKind, CatalogueAttribute, catalogue_attribute};
@@ -172,17 +172,7 @@ impl AppProfilePatch {
         dropped
     }
 
-    pub(crate) fn apply_to(&self, attributes: &mut BTreeMap<String, String>) {
-        for (key, value) in &self.changes {
-            match value {
-                Some(text) => attributes.insert((*key).to_owned(), text.clone()),
-                None => attributes.remove(*key),
-            };
-        }
-    }
-
-    /// As [`apply_to`](Self::apply_to), keeping what each write replaced.
-    fn apply_to_changing(&self, attributes: &mut sdk::Changing<'_>) {
+    fn apply_to(&self, attributes: &mut Changing<'_>) {
         for (key, value) in &self.changes {
             attributes.set(key, value.clone());
         }
@@ -306,18 +296,12 @@ pub fn register(
         updated_at: now,
         last_contact: None,
     };
-    profile.attributes.insert(
-        "createdOn".to_owned(),
-        now.format(CREATED_ON_FORMAT).to_string(),
-    );
-    profile
-        .attributes
-        .insert("status".to_owned(), "0".to_owned());
-    patch.apply_to(&mut profile.attributes);
-    let mut events = vec![profile.event(
-        EventType::AppProfileRegistered,
-        diff(&BTreeMap::new(), &profile.attributes),
-    )];
+    let mut changing = Changing::new(&mut profile.attributes);
+    changing.set("createdOn", Some(now.format(CREATED_ON_FORMAT).to_string()));
+    changing.set("status", Some("0".to_owned()));
+    patch.apply_to(&mut changing);
+    let changes = changing.finish();
+    let mut events = vec![profile.event(EventType::AppProfileRegistered, changes)];
     if let Some(customer_id) = link {
         profile.customer_id = Some(customer_id);
         events.push(profile.event(
@@ -337,8 +321,9 @@ pub fn update(
     now: DateTime<Utc>,
 ) -> (AppProfile, Vec<ChangeEvent>) {
     let mut profile = existing.clone();
-    patch.apply_to(&mut profile.attributes);
-    let changes = diff(&existing.attributes, &profile.attributes);
+    let mut changing = Changing::new(&mut profile.attributes);
+    patch.apply_to(&mut changing);
+    let changes = changing.finish();
     let relink = link.filter(|customer_id| existing.customer_id.as_ref() != Some(customer_id));
     if changes.is_empty() && relink.is_none() {
         return (profile, Vec::new());

@@ -4,7 +4,7 @@
 //! names the device event that caused it.
 
 use super::{AppProfile, AppProfileKey, AppProfilePatch, CREATED_ON_FORMAT, link_change, unlink};
-use crate::change::{AttributeChange, ChangeEvent, EventType, diff};
+use crate::change::{ChangeEvent, Changing, EventType, diff};
 use crate::device::{DevicePolicy, Platform, is_monitored};
 use crate::ids::{CustomerId, UserId};
 use chrono::{DateTime, Utc};
@@ -70,10 +70,7 @@ fn changed(
     own: bool,
     change: impl FnOnce(&mut Changing<'_>),
 ) -> (AppProfile, Vec<ChangeEvent>) {
-    let mut changing = Changing {
-        attributes: &mut profile.attributes,
-        changes: Vec::new(),
-    };
+    let mut changing = Changing::new(&mut profile.attributes);
     change(&mut changing);
     if own {
         ctx.stamp(&mut changing);
@@ -88,48 +85,6 @@ fn changed(
     (profile, ctx.mark(vec![event]))
 }
 
-/// An install's attributes being changed in place, keeping what each write replaced: the
-/// change's event without a copy of the profile to compare with (an SDK profile update cloned
-/// its ~15 attributes and compared both maps whole, ~4k instructions, callgrind).
-pub(super) struct Changing<'a> {
-    attributes: &'a mut BTreeMap<String, String>,
-    changes: Vec<AttributeChange>,
-}
-
-impl Changing<'_> {
-    /// Sets (`Some`) or clears (`None`) one attribute.
-    pub(super) fn set(&mut self, key: &str, new: Option<String>) {
-        if self.attributes.get(key) == new.as_ref() {
-            return;
-        }
-        let old = match &new {
-            Some(value) => self.attributes.insert(key.to_owned(), value.clone()),
-            None => self.attributes.remove(key),
-        };
-        match self
-            .changes
-            .iter_mut()
-            .find(|change| change.attribute == key)
-        {
-            // Written again: the change runs from the first old value to the last new one.
-            Some(earlier) => earlier.new = new,
-            None => self.changes.push(AttributeChange {
-                attribute: key.to_owned(),
-                old,
-                new,
-            }),
-        }
-    }
-
-    /// The attributes that moved, in name order (as `change::diff` gives them).
-    fn finish(self) -> Vec<AttributeChange> {
-        let mut changes = self.changes;
-        changes.retain(|change| change.old != change.new);
-        changes.sort_unstable_by(|a, b| a.attribute.cmp(&b.attribute));
-        changes
-    }
-}
-
 /// Registers an install, or refreshes it when it is registered already (idempotent: the same
 /// user on the same device). The profile becomes active (status 0).
 pub fn register_install(
@@ -141,7 +96,7 @@ pub fn register_install(
     ctx: &SdkContext,
 ) -> (AppProfile, Vec<ChangeEvent>) {
     let install = |attributes: &mut Changing<'_>| {
-        patch.apply_to_changing(attributes);
+        patch.apply_to(attributes);
         attributes.set("status", Some("0".to_owned()));
         attributes.set("connectStatus", Some("1".to_owned()));
         attributes.set("channel", Some("rt".to_owned()));
@@ -170,10 +125,7 @@ pub fn register_install(
         updated_at: ctx.now,
         last_contact: None,
     };
-    let mut changing = Changing {
-        attributes: &mut profile.attributes,
-        changes: Vec::new(),
-    };
+    let mut changing = Changing::new(&mut profile.attributes);
     changing.set(
         "createdOn",
         Some(ctx.now.format(CREATED_ON_FORMAT).to_string()),
@@ -238,7 +190,7 @@ pub fn apply_readings(
         EventType::AppProfileUpdated,
         ctx,
         true,
-        |attributes| patch.apply_to_changing(attributes),
+        |attributes| patch.apply_to(attributes),
     )
 }
 
@@ -293,10 +245,7 @@ pub fn move_to_user(
         last_contact: None,
     };
     // The event lists every attribute (a registration under the new key), not what moved.
-    let mut changing = Changing {
-        attributes: &mut profile.attributes,
-        changes: Vec::new(),
-    };
+    let mut changing = Changing::new(&mut profile.attributes);
     changing.set("guest", Some(system_generated.to_string()));
     ctx.stamp(&mut changing);
     let registered = profile.event(
@@ -325,35 +274,6 @@ mod tests {
             user_id: UserId::parse("u1").unwrap(),
             device_id: DeviceId::parse("d1").unwrap(),
         }
-    }
-
-    /// The changes kept while changing in place are what comparing the maps before and after
-    /// gives: an attribute written twice runs from its first value to its last, one written
-    /// back to its value is no change, and they come in name order.
-    #[test]
-    fn changing_in_place_keeps_what_a_comparison_of_both_maps_finds() {
-        let before: BTreeMap<String, String> = [("b", "1"), ("c", "2"), ("d", "3")]
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect();
-        let mut attributes = before.clone();
-        let mut changing = Changing {
-            attributes: &mut attributes,
-            changes: Vec::new(),
-        };
-        changing.set("d", Some("4".to_owned()));
-        changing.set("a", Some("0".to_owned()));
-        changing.set("c", None);
-        changing.set("b", Some("9".to_owned()));
-        changing.set("b", Some("1".to_owned()));
-        changing.set("d", Some("5".to_owned()));
-        changing.set("e", None);
-        let changes = changing.finish();
-        assert_eq!(changes, diff(&before, &attributes));
-        let names: Vec<&str> = changes.iter().map(|c| c.attribute.as_str()).collect();
-        assert_eq!(names, ["a", "c", "d"]);
-        assert_eq!(changes[2].old.as_deref(), Some("3"));
-        assert_eq!(changes[2].new.as_deref(), Some("5"));
     }
 
     #[test]

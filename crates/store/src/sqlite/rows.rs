@@ -460,7 +460,7 @@ pub(crate) fn fetch_write_outcome(
 #[cfg(test)]
 mod tests {
     use super::{CUSTOMERS_BY_UNIQUE_VALUE, INSTALL, USER_INSTALLS, WRITE_OUTCOME};
-    use crate::sqlite::tx::REMOVE_CUSTOMER_VALUES;
+    use crate::sqlite::tx::{REMOVE_ATTRIBUTE_VALUES, REMOVE_CUSTOMER_VALUES};
 
     /// The steps of SQLite's plan for `sql` on a new store's schema (parameters unbound: the
     /// plan does not depend on their values).
@@ -503,6 +503,10 @@ mod tests {
             (
                 REMOVE_CUSTOMER_VALUES,
                 "SEARCH customer_values USING PRIMARY KEY (customer_id=? AND tenant_id=?)",
+            ),
+            (
+                REMOVE_ATTRIBUTE_VALUES,
+                "SEARCH customer_values USING INDEX customer_values_attribute (tenant_id=? AND attribute_id=?)",
             ),
             (
                 WRITE_OUTCOME,

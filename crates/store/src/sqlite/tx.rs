@@ -64,6 +64,9 @@ impl<'c> SqliteTx<'c> {
 /// A customer's typed values: the primary key's prefix (schema 12) finds its few rows.
 pub(super) const REMOVE_CUSTOMER_VALUES: &str =
     "DELETE FROM customer_values WHERE customer_id = ? AND tenant_id = ?";
+/// An attribute's typed values (its definition dropped): through the index by attribute.
+pub(super) const REMOVE_ATTRIBUTE_VALUES: &str =
+    "DELETE FROM customer_values WHERE tenant_id = ? AND attribute_id = ?";
 
 #[async_trait]
 impl WriteTx for SqliteTx<'_> {
@@ -238,7 +241,7 @@ impl WriteTx for SqliteTx<'_> {
         attribute_id: i64,
     ) -> StoreResult<()> {
         self.0.execute(
-            "DELETE FROM customer_values WHERE tenant_id = ? AND attribute_id = ?",
+            REMOVE_ATTRIBUTE_VALUES,
             &[tenant.into(), attribute_id.into()],
         )?;
         Ok(())
