@@ -166,6 +166,7 @@ pub async fn run(sink: Sink, target: &Target, load: &Load) -> anyhow::Result<Wor
     let millis = |q: f64| lags.value_at_quantile(q) as f64 / 1000.0;
     Ok(WorkloadResult {
         name: sink.name().to_owned(),
+        concurrency: load.concurrency,
         requests: writes,
         records: lags.len(),
         errors,

@@ -61,6 +61,12 @@ struct Args {
     /// Concurrent connections per workload.
     #[arg(long, default_value_t = 16)]
     concurrency: usize,
+    /// write_customer and sdk_update run a second time on this many connections (0: not):
+    /// group commit's throughput, what durable updates a second the server takes, is reached
+    /// only when enough writes are in flight to fill its groups; at --concurrency the writes
+    /// move in lockstep with their group's sync (docs/benchmark.md).
+    #[arg(long, default_value_t = 256)]
+    saturation: usize,
     /// Also write the figures as JSON to this file.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -166,32 +172,24 @@ async fn run(args: Args) -> anyhow::Result<()> {
             eprintln!("registering installs through the SDK API for sdk_update...");
             drawn_from = sdk_update::prepare(&target, args.profiles, args.concurrency).await?;
         }
-        let drive = workload::Drive {
+        let cpu = cpu::CpuClock {
+            server_pid: server.as_ref().map(|server| server.pid()),
+        };
+        let mut drive = workload::Drive {
             target: &target,
             profiles: drawn_from,
             concurrency: args.concurrency,
             duration,
-            cpu: cpu::CpuClock {
-                server_pid: server.as_ref().map(|server| server.pid()),
-            },
+            cpu,
         };
-        let beside_ceiling = args.slices > 0 && workload != workload::Workload::Ceiling;
-        eprintln!(
-            "running {} for {} s at concurrency {}{}...",
-            workload.name(),
-            duration.as_secs(),
-            args.concurrency,
-            if beside_ceiling {
-                format!(", in {} stretches after as many of ceiling", args.slices)
-            } else {
-                String::new()
-            }
-        );
-        results.push(if beside_ceiling {
-            workload::run_beside_ceiling(workload, &drive, args.slices).await?
-        } else {
-            workload::run(workload, &drive).await?
-        });
+        results.push(measure(workload, &drive, args.slices).await?);
+        if workload.is_durable_update()
+            && args.saturation > 0
+            && args.saturation != args.concurrency
+        {
+            drive.concurrency = args.saturation;
+            results.push(measure(workload, &drive, args.slices).await?);
+        }
     }
 
     for sink in [lag::Sink::Stream, lag::Sink::Webhook] {
@@ -248,6 +246,32 @@ async fn run(args: Args) -> anyhow::Result<()> {
         report.total_errors()
     );
     Ok(())
+}
+
+/// Runs `workload` as `drive` says, in `slices` stretches beside as many of `ceiling` (none for
+/// `ceiling` itself, or with 0 slices).
+async fn measure(
+    workload: workload::Workload,
+    drive: &workload::Drive<'_>,
+    slices: u32,
+) -> anyhow::Result<report::WorkloadResult> {
+    let beside_ceiling = slices > 0 && workload != workload::Workload::Ceiling;
+    eprintln!(
+        "running {} for {} s at concurrency {}{}...",
+        workload.name(),
+        drive.duration.as_secs(),
+        drive.concurrency,
+        if beside_ceiling {
+            format!(", in {slices} stretches after as many of ceiling")
+        } else {
+            String::new()
+        }
+    );
+    if beside_ceiling {
+        workload::run_beside_ceiling(workload, drive, slices).await
+    } else {
+        workload::run(workload, drive).await
+    }
 }
 
 /// What the measured server runs on, for the report.

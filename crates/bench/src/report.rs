@@ -6,6 +6,8 @@ use std::fmt::Write;
 #[derive(Debug, Clone, Serialize)]
 pub struct WorkloadResult {
     pub name: String,
+    /// Connections it ran on (the lags: their writers).
+    pub concurrency: usize,
     pub requests: u64,
     pub records: u64,
     pub errors: u64,
@@ -94,7 +96,7 @@ impl Report {
         );
         let _ = writeln!(
             out,
-            "{:<15} {:>10} {:>12} {:>8} {:>8} {:>9} {:>7} {:>9} {:>10} {:>8} {:>8}",
+            "{:<20} {:>10} {:>12} {:>8} {:>8} {:>9} {:>7} {:>9} {:>10} {:>8} {:>8}",
             "workload",
             "req/s",
             "records/s",
@@ -108,10 +110,17 @@ impl Report {
             "all µs"
         );
         for w in &self.workloads {
+            // A workload also run on another number of connections than the run's is named
+            // with it: `write_customer @256`.
+            let label = if w.concurrency == facts.concurrency {
+                w.name.clone()
+            } else {
+                format!("{} @{}", w.name, w.concurrency)
+            };
             let _ = writeln!(
                 out,
-                "{:<15} {:>10.0} {:>12.0} {:>8.2} {:>8.2} {:>9.2} {:>7} {:>9} {:>10} {:>8} {:>8}",
-                w.name,
+                "{:<20} {:>10.0} {:>12.0} {:>8.2} {:>8.2} {:>9.2} {:>7} {:>9} {:>10} {:>8} {:>8}",
+                label,
                 w.requests_per_sec,
                 w.records_per_sec,
                 w.p50_ms,
@@ -132,7 +141,7 @@ impl Report {
              stretches)"
         );
         for skipped in &self.not_measured {
-            let _ = writeln!(out, "{:<15} not measured: {}", skipped.name, skipped.reason);
+            let _ = writeln!(out, "{:<20} not measured: {}", skipped.name, skipped.reason);
         }
         let mib = |bytes: u64| bytes as f64 / (1024.0 * 1024.0);
         if let Some(rss) = facts.server_rss_bytes {
@@ -164,6 +173,7 @@ mod tests {
     fn measured(name: &str, requests_per_sec: f64, beside: Option<f64>) -> WorkloadResult {
         WorkloadResult {
             name: name.to_owned(),
+            concurrency: 1,
             requests: 0,
             records: 0,
             errors: 0,
@@ -206,6 +216,20 @@ mod tests {
             .map(|w| w.ratio_to_ceiling)
             .collect();
         assert_eq!(ratios, [Some(1.0), Some(0.6), Some(0.1)]);
+    }
+
+    #[test]
+    fn a_workload_run_on_other_connections_than_the_run_is_named_with_them() {
+        let mut saturated = measured("write_customer", 300.0, None);
+        saturated.concurrency = 256;
+        let workloads = vec![measured("write_customer", 100.0, None), saturated];
+        let table = Report::new(facts(), workloads, Vec::new()).table();
+        let labels: Vec<&str> = table
+            .lines()
+            .filter(|line| line.starts_with("write_customer"))
+            .map(|line| line.split("  ").next().unwrap())
+            .collect();
+        assert_eq!(labels, ["write_customer", "write_customer @256"]);
     }
 
     #[test]

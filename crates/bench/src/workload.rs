@@ -52,6 +52,12 @@ impl Workload {
         }
     }
 
+    /// Whether each request is one durable update, whose rate group commit raises with the
+    /// writes in flight: these also run at the harness's `--saturation`.
+    pub fn is_durable_update(self) -> bool {
+        matches!(self, Workload::WriteCustomer | Workload::SdkUpdate)
+    }
+
     fn records_per_request(self) -> u64 {
         match self {
             Workload::WriteBatch => BATCH_RECORDS,
@@ -179,12 +185,13 @@ impl Tally {
         self.requests as f64 / self.seconds.max(f64::EPSILON)
     }
 
-    fn result(&self, workload: Workload) -> WorkloadResult {
+    fn result(&self, workload: Workload, concurrency: usize) -> WorkloadResult {
         let millis = |quantile: f64| self.latencies.value_at_quantile(quantile) as f64 / 1000.0;
         let records = self.requests * workload.records_per_request();
         let (server_cpu, machine_cpu) = self.cpu.per_request_micros(self.requests);
         WorkloadResult {
             name: workload.name().to_owned(),
+            concurrency,
             requests: self.requests,
             records,
             errors: self.errors,
@@ -217,7 +224,7 @@ pub struct Drive<'a> {
 /// back to back until it has passed.
 pub async fn run(workload: Workload, drive: &Drive<'_>) -> anyhow::Result<WorkloadResult> {
     let tally = run_stretch(workload, drive, drive.duration, 0).await?;
-    Ok(tally.result(workload))
+    Ok(tally.result(workload, drive.concurrency))
 }
 
 /// Runs `workload` in `slices` stretches, each right after a stretch of `ceiling` as long, for
@@ -235,7 +242,7 @@ pub async fn run_beside_ceiling(
         ceiling.add(&run_stretch(Workload::Ceiling, drive, slice, index).await?)?;
         measured.add(&run_stretch(workload, drive, slice, index).await?)?;
     }
-    let mut result = measured.result(workload);
+    let mut result = measured.result(workload, drive.concurrency);
     result.ceiling_beside_rps = Some(ceiling.requests_per_sec());
     anyhow::ensure!(
         ceiling.errors == 0,
