@@ -7,7 +7,7 @@ use std::time::Duration;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 /// Largest request body accepted.
@@ -38,7 +38,7 @@ pub fn apply<S: Clone + Send + Sync + 'static>(
                 StatusCode::REQUEST_TIMEOUT,
                 REQUEST_TIMEOUT,
             ))
-            .layer(RequestBodyTimeoutLayer::new(body_timeout))
+            .layer(super::body_timeout::BodyTimeoutLayer::new(body_timeout))
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
     )
 }

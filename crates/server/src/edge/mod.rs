@@ -3,6 +3,7 @@
 //! list, rate limit) shared by every tenant-scoped protocol.
 
 pub mod admission;
+pub mod body_timeout;
 pub mod client_ip;
 pub mod layers;
 pub mod metrics;
