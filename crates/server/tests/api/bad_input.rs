@@ -196,6 +196,57 @@ async fn a_stalled_request_body_times_out_and_the_server_stays_up() {
     );
 }
 
+/// The body's deadline is one for the whole body: a client sending a byte at a time, each
+/// well within the timeout of the last, is cut off once the body is late, not served for as
+/// long as it keeps trickling.
+#[tokio::test]
+async fn a_request_body_trickling_in_is_cut_off_at_its_deadline() {
+    let app = spawn_app_with(|s| s.body_timeout = Duration::from_millis(300)).await;
+    let tenant = app.tenant("acme").await;
+    let address = app.base_url.trim_start_matches("http://").to_owned();
+    let stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let (mut reader, mut writer) = stream.into_split();
+    let body = br#"{"customerId":"C-1","attributes":{"name":"A trickle of many, many bytes"}}"#;
+    let head = format!(
+        "PUT {PATH} HTTP/1.1\r\nhost: {address}\r\nkey: {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+        tenant.key,
+        body.len()
+    );
+    writer.write_all(head.as_bytes()).await.unwrap();
+    // A byte every 50 ms: the whole body would take ~3.6 s, twelve times the timeout.
+    let sent = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = sent.clone();
+    let trickle = tokio::spawn(async move {
+        for byte in body {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            if writer.write_all(&[*byte]).await.is_err() {
+                break;
+            }
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+
+    let mut answer = vec![0u8; 4096];
+    let read = tokio::time::timeout(Duration::from_secs(20), reader.read(&mut answer))
+        .await
+        .expect("the server answers a late body")
+        .unwrap();
+    let sent_when_answered = sent.load(std::sync::atomic::Ordering::SeqCst);
+    trickle.abort();
+    let text = String::from_utf8_lossy(&answer[..read]);
+    assert!(text.starts_with("HTTP/1.1 4"), "{text}");
+    assert!(text.contains("7000"), "{text}");
+    assert!(
+        sent_when_answered < body.len(),
+        "answered only after the whole body had come ({sent_when_answered} bytes)"
+    );
+    assert_eq!(
+        app.get(&format!("{PATH}/C-1"), &tenant.key).await.code(),
+        "7014",
+        "nothing of the late write was stored"
+    );
+}
+
 #[tokio::test]
 async fn odd_inputs_on_every_route_never_break_the_server() {
     let app = spawn_app().await;
