@@ -114,7 +114,7 @@ pub fn diff(
 ///
 /// One walk over both maps side by side (both are in name order): looking each name up in
 /// the other map, then sorting, was ~4 % of an SDK profile update's instructions (callgrind).
-pub fn differing<'a>(
+fn differing<'a>(
     old: &'a BTreeMap<String, String>,
     new: &'a BTreeMap<String, String>,
 ) -> impl Iterator<Item = (&'a String, Option<&'a String>, Option<&'a String>)> {
@@ -144,6 +144,18 @@ pub fn differing<'a>(
     })
 }
 
+/// Sets (`Some`) or clears (`None`) one attribute of a map; the value it replaced.
+pub(crate) fn write_attribute(
+    attributes: &mut BTreeMap<String, String>,
+    name: &str,
+    value: Option<&String>,
+) -> Option<String> {
+    match value {
+        Some(value) => attributes.insert(name.to_owned(), value.clone()),
+        None => attributes.remove(name),
+    }
+}
+
 /// An attribute map being changed in place, keeping what each write replaced, so that the
 /// change's event needs no copy of the map to compare with (an SDK profile update cloned its
 /// install's ~15 attributes and compared both maps whole, ~4k instructions, callgrind).
@@ -165,10 +177,7 @@ impl<'a> Changing<'a> {
         if self.attributes.get(key) == new.as_ref() {
             return;
         }
-        let old = match &new {
-            Some(value) => self.attributes.insert(key.to_owned(), value.clone()),
-            None => self.attributes.remove(key),
-        };
+        let old = write_attribute(self.attributes, key, new.as_ref());
         match self
             .changes
             .iter_mut()

@@ -6,7 +6,7 @@ use crate::attribute::{
     AttributeValue, RawAttribute, check_custom_name, check_email, check_msisdn, check_text,
     normalise_flag,
 };
-use crate::change::{AttributeChange, ChangeEvent, EventType, Subject, diff};
+use crate::change::{AttributeChange, ChangeEvent, EventType, Subject, diff, write_attribute};
 use crate::error::ProfileKind;
 use crate::ids::CustomerId;
 use crate::schema::{AttributeDefinition, Schema, StoredValue, TypedValue};
@@ -214,10 +214,7 @@ impl CustomerPatch {
 
     fn apply_to(&self, attributes: &mut BTreeMap<String, String>) {
         for (name, value) in &self.changes {
-            match value {
-                Some(text) => attributes.insert(name.clone(), text.clone()),
-                None => attributes.remove(name),
-            };
+            write_attribute(attributes, name, value.as_ref());
         }
     }
 }
@@ -249,30 +246,6 @@ pub fn unique_values(profile: &CustomerProfile, schema: &Schema) -> Vec<StoredVa
             stored_value(definition, &definition.name, text)
         })
         .collect()
-}
-
-/// How the typed index entries move with the attributes that changed (name, value before,
-/// value after): the attribute ids whose entry goes, and the entries to write. Only attributes
-/// whose text differs are typed again: a write that changes one value of a profile with ten
-/// costs one parse, not twenty.
-pub fn stored_value_changes<'a>(
-    changed: impl Iterator<Item = (&'a String, Option<&'a String>, Option<&'a String>)>,
-    schema: &Schema,
-) -> (Vec<i64>, Vec<StoredValue>) {
-    let (mut removed, mut written) = (Vec::new(), Vec::new());
-    for (name, old, new) in changed {
-        let Some(definition) = schema.get(name) else {
-            continue;
-        };
-        let typed =
-            |text: Option<&String>| text.and_then(|text| stored_value(definition, name, text));
-        match (typed(old), typed(new)) {
-            (old, Some(new)) if old.as_ref() != Some(&new) => written.push(new),
-            (Some(old), None) => removed.push(old.attribute_id),
-            _ => {}
-        }
-    }
-    (removed, written)
 }
 
 fn stored_value(definition: &AttributeDefinition, name: &str, text: &str) -> Option<StoredValue> {
@@ -468,16 +441,29 @@ impl CustomerUpdate {
 
     fn apply_to(&self, attributes: &mut BTreeMap<String, String>) {
         for change in &self.changes {
-            match &change.new {
-                Some(value) => attributes.insert(change.attribute.clone(), value.clone()),
-                None => attributes.remove(&change.attribute),
-            };
+            write_attribute(attributes, &change.attribute, change.new.as_ref());
         }
     }
 
-    /// How the profile's typed index entries move (see [`stored_value_changes`]).
+    /// How the profile's typed index entries move with this update: the attribute ids whose
+    /// entry goes, and the entries to write. Only the attributes it changes are typed again: a
+    /// write that changes one value of a profile with ten costs one parse, not twenty.
     pub fn stored_value_changes(&self, schema: &Schema) -> (Vec<i64>, Vec<StoredValue>) {
-        stored_value_changes(self.changed(), schema)
+        let (mut removed, mut written) = (Vec::new(), Vec::new());
+        for change in &self.changes {
+            let name = &change.attribute;
+            let Some(definition) = schema.get(name) else {
+                continue;
+            };
+            let typed =
+                |text: Option<&String>| text.and_then(|text| stored_value(definition, name, text));
+            match (typed(change.old.as_ref()), typed(change.new.as_ref())) {
+                (old, Some(new)) if old.as_ref() != Some(&new) => written.push(new),
+                (Some(old), None) => removed.push(old.attribute_id),
+                _ => {}
+            }
+        }
+        (removed, written)
     }
 
     /// The entries of the unique attributes this update gives a value (what it checks for
@@ -490,12 +476,6 @@ impl CustomerUpdate {
                 stored_value(definition, &change.attribute, change.new.as_ref()?)
             })
             .collect()
-    }
-
-    fn changed(&self) -> impl Iterator<Item = (&String, Option<&String>, Option<&String>)> {
-        self.changes
-            .iter()
-            .map(|change| (&change.attribute, change.old.as_ref(), change.new.as_ref()))
     }
 }
 
